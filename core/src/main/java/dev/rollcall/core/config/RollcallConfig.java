@@ -1,0 +1,247 @@
+package dev.rollcall.core.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The effective configuration of a Rollcall node, validated. Build it with {@link #load}: defaults in
+ * code ({@link Setting}), then a JSON file, then {@code ROLLCALL_*} environment variables. A bad value
+ * fails here, at start-up, with a message that names the setting.
+ */
+public final class RollcallConfig {
+  /** Environment variable naming a JSON config file. */
+  public static final String CONFIG_FILE_ENV = "ROLLCALL_CONFIG";
+
+  private final Map<Setting, Object> values;
+
+  private RollcallConfig(Map<Setting, Object> values) {
+    this.values = values;
+    if (agentPort().isPresent() != adminPort().isPresent()) {
+      throw new ConfigException(Setting.AGENT_PORT.env() + " and " + Setting.ADMIN_PORT.env()
+          + " split the listeners together: set both or neither");
+    }
+  }
+
+  /**
+   * @param env the process environment (or a test's map)
+   * @param file an explicit config file (from {@code --config}); if absent, {@code ROLLCALL_CONFIG}
+   */
+  public static RollcallConfig load(Map<String, String> env, Optional<Path> file) {
+    Map<Setting, Object> values = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      if (s.defaultValue() != null) {
+        values.put(s, parse(s, s.defaultValue(), "default"));
+      }
+    }
+    Optional<Path> path = file.or(() -> Optional.ofNullable(env.get(CONFIG_FILE_ENV)).filter(p -> !p.isBlank()).map(Path::of));
+    if (path.isPresent()) {
+      JsonObject json = readFile(path.get());
+      Set<String> known = Arrays.stream(Setting.values()).map(Setting::key).collect(Collectors.toSet());
+      for (String key : json.fieldNames()) {
+        if (!known.contains(key)) {
+          // A typo in a config file must not silently fall back to a default.
+          throw new ConfigException("unknown setting '" + key + "' in " + path.get() + "; known settings: "
+              + known.stream().sorted().collect(Collectors.joining(", ")));
+        }
+      }
+      for (Setting s : Setting.values()) {
+        Object raw = json.getValue(s.key());
+        if (raw != null) {
+          values.put(s, parse(s, String.valueOf(raw), path.get().toString()));
+        }
+      }
+    }
+    for (Setting s : Setting.values()) {
+      String raw = env.get(s.env());
+      if (raw != null && !raw.isBlank()) {
+        values.put(s, parse(s, raw, "environment"));
+      }
+    }
+    return new RollcallConfig(values);
+  }
+
+  /** Defaults and the given overrides only (for tests and embedding). */
+  public static RollcallConfig of(Map<Setting, String> overrides) {
+    Map<String, String> env = overrides.entrySet().stream()
+        .collect(Collectors.toMap(e -> e.getKey().env(), Map.Entry::getValue));
+    return load(env, Optional.empty());
+  }
+
+  /** A copy with some settings replaced (values as text, validated like any other). */
+  public RollcallConfig with(Map<Setting, String> overrides) {
+    Map<Setting, Object> copy = new EnumMap<>(Setting.class);
+    copy.putAll(values);
+    overrides.forEach((s, raw) -> {
+      if (raw == null) {
+        copy.remove(s);
+      } else {
+        copy.put(s, parse(s, raw, "override"));
+      }
+    });
+    return new RollcallConfig(copy);
+  }
+
+  public Optional<String> pgUrl() {
+    return Optional.ofNullable((String) values.get(Setting.PG_URL));
+  }
+
+  public Optional<String> redisUrl() {
+    return Optional.ofNullable((String) values.get(Setting.REDIS_URL));
+  }
+
+  public String httpHost() {
+    return (String) values.get(Setting.HTTP_HOST);
+  }
+
+  public int httpPort() {
+    return (Integer) values.get(Setting.HTTP_PORT);
+  }
+
+  public Optional<Integer> agentPort() {
+    return Optional.ofNullable((Integer) values.get(Setting.AGENT_PORT));
+  }
+
+  public Optional<Integer> adminPort() {
+    return Optional.ofNullable((Integer) values.get(Setting.ADMIN_PORT));
+  }
+
+  public int httpInstances() {
+    return (Integer) values.get(Setting.HTTP_INSTANCES);
+  }
+
+  public int bodyLimitBytes() {
+    return (Integer) values.get(Setting.BODY_LIMIT);
+  }
+
+  public Duration checkinDeadline() {
+    return (Duration) values.get(Setting.CHECKIN_DEADLINE);
+  }
+
+  public int maxWakeAttempts() {
+    return (Integer) values.get(Setting.MAX_WAKE_ATTEMPTS);
+  }
+
+  public Duration maxTransition() {
+    return (Duration) values.get(Setting.MAX_TRANSITION);
+  }
+
+  public Duration heartbeatInterval() {
+    return (Duration) values.get(Setting.HEARTBEAT_INTERVAL);
+  }
+
+  public int pgPoolSize() {
+    return (Integer) values.get(Setting.PG_POOL_SIZE);
+  }
+
+  public Duration busTimeout() {
+    return (Duration) values.get(Setting.BUS_TIMEOUT);
+  }
+
+  public Duration startupCheckTimeout() {
+    return (Duration) values.get(Setting.STARTUP_CHECK_TIMEOUT);
+  }
+
+  /**
+   * The effective settings for logs and the start-up banner. URLs lose their password: this is printed.
+   */
+  public JsonObject describe() {
+    JsonObject json = new JsonObject();
+    for (Setting s : Setting.values()) {
+      Object v = values.get(s);
+      if (v == null) {
+        continue;
+      }
+      json.put(s.key(), switch (s.kind()) {
+        case DURATION -> Durations.format((Duration) v);
+        case URL -> redactPassword((String) v);
+        default -> v;
+      });
+    }
+    return json;
+  }
+
+  /** {@code scheme://user:secret@host} becomes {@code scheme://user:***@host}. */
+  public static String redactPassword(String url) {
+    try {
+      URI uri = new URI(url);
+      String userInfo = uri.getRawUserInfo();
+      if (userInfo == null || !userInfo.contains(":")) {
+        return url;
+      }
+      return url.replace(userInfo, userInfo.substring(0, userInfo.indexOf(':')) + ":***");
+    } catch (URISyntaxException e) {
+      return "<unparseable url>";
+    }
+  }
+
+  private static JsonObject readFile(Path path) {
+    try {
+      return new JsonObject(Files.readString(path));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + path + ": " + e.getMessage(), e);
+    } catch (DecodeException e) {
+      throw new ConfigException("config file " + path + " is not a JSON object: " + e.getMessage(), e);
+    }
+  }
+
+  private static Object parse(Setting s, String raw, String source) {
+    String text = raw.strip();
+    try {
+      return switch (s.kind()) {
+        case STRING -> requireNonEmpty(text);
+        case URL -> url(text);
+        case PORT -> range(Integer.parseInt(text), 0, 65535);
+        case POSITIVE_INT -> range(Integer.parseInt(text), 1, Integer.MAX_VALUE);
+        case DURATION -> positive(Durations.parse(text));
+      };
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(s.env() + " (" + s.key() + ", from " + source + ") must be a "
+          + s.kind().expectation() + ", got '" + text + "'");
+    }
+  }
+
+  private static String requireNonEmpty(String text) {
+    if (text.isEmpty()) {
+      throw new IllegalArgumentException("empty");
+    }
+    return text;
+  }
+
+  private static String url(String text) {
+    try {
+      URI uri = new URI(text);
+      if (uri.getScheme() == null || uri.getHost() == null) {
+        throw new IllegalArgumentException("no scheme or host");
+      }
+      return text;
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
+  }
+
+  private static int range(int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException("out of range");
+    }
+    return value;
+  }
+
+  private static Duration positive(Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("not positive");
+    }
+    return d;
+  }
+}

@@ -1,0 +1,90 @@
+package dev.rollcall.core.config;
+
+/**
+ * Every configuration setting: its key in the JSON config file, its environment variable, its default
+ * and what it means. Precedence: default &lt; JSON file ({@code ROLLCALL_CONFIG} or {@code --config})
+ * &lt; environment. README's configuration table is this enum.
+ */
+public enum Setting {
+  PG_URL("pgUrl", Kind.URL, null,
+      "PostgreSQL URL (postgresql://user:password@host:port/database). Unset in dev: an embedded server is started."),
+  REDIS_URL("redisUrl", Kind.URL, null,
+      "Redis URL (redis://host:port/db). Unset in dev: an embedded server is started."),
+  HTTP_HOST("httpHost", Kind.STRING, "0.0.0.0", "Interface the HTTP listeners bind to."),
+  HTTP_PORT("httpPort", Kind.PORT, "8080",
+      "The one port that serves agent API, operator API, health and metrics (0 picks a free port)."),
+  AGENT_PORT("agentPort", Kind.PORT, null,
+      "serve only: a separate port for the agent-facing API and health; requires ROLLCALL_ADMIN_PORT."),
+  ADMIN_PORT("adminPort", Kind.PORT, null,
+      "serve only: a separate port for the operator API, health and metrics; requires ROLLCALL_AGENT_PORT."),
+  HTTP_INSTANCES("httpInstances", Kind.POSITIVE_INT, String.valueOf(Math.max(1, Runtime.getRuntime().availableProcessors())),
+      "Instances of the HTTP verticle (event loops serving requests)."),
+  BODY_LIMIT("bodyLimitBytes", Kind.POSITIVE_INT, "65536", "Largest request body accepted; larger ones get 413."),
+  CHECKIN_DEADLINE("checkinDeadline", Kind.DURATION, "30s",
+      "Seed 01: how long after each wake the agent has to check in before it is woken again."),
+  MAX_WAKE_ATTEMPTS("maxWakeAttempts", Kind.POSITIVE_INT, "3",
+      "Seed 01: wakes without a check-in before the agent is marked offline and escalation stops."),
+  MAX_TRANSITION("maxTransition", Kind.DURATION, "2m",
+      "Seed 02: how long after registration a starting agent with a fresh heartbeat is promoted to ready."),
+  HEARTBEAT_INTERVAL("heartbeatInterval", Kind.DURATION, "10s",
+      "Interval the control plane asks agents to heartbeat at (jitter is added per answer)."),
+  PG_POOL_SIZE("pgPoolSize", Kind.POSITIVE_INT, "8", "PostgreSQL connections per Rollcall node."),
+  BUS_TIMEOUT("busTimeout", Kind.DURATION, "5s",
+      "Send timeout of event-bus requests; shorter than any HTTP timeout above it."),
+  STARTUP_CHECK_TIMEOUT("startupCheckTimeout", Kind.DURATION, "10s",
+      "serve: how long to wait for PostgreSQL and Redis at start-up before failing with a clear message.");
+
+  private final String key;
+  private final Kind kind;
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String key, Kind kind, String defaultValue, String description) {
+    this.key = key;
+    this.kind = kind;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  /** The key in the JSON config file. */
+  public String key() {
+    return key;
+  }
+
+  /** The environment variable, {@code ROLLCALL_} and the enum name. */
+  public String env() {
+    return "ROLLCALL_" + name();
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The default as text, or null when the setting is unset by default. */
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  /** The shape of a setting's value; each parses text (or a JSON number) and says what it expects. */
+  public enum Kind {
+    STRING("text"),
+    URL("URL"),
+    PORT("port 0-65535"),
+    POSITIVE_INT("integer >= 1"),
+    DURATION("duration such as 500ms, 30s, 2m, 1h or PT30S");
+
+    private final String expectation;
+
+    Kind(String expectation) {
+      this.expectation = expectation;
+    }
+
+    public String expectation() {
+      return expectation;
+    }
+  }
+}

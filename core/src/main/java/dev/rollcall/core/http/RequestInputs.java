@@ -1,0 +1,63 @@
+package dev.rollcall.core.http;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RequestBody;
+import io.vertx.ext.web.RoutingContext;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Validation of what a request carries, failing with a 4xx {@link ApiException} before anything is
+ * read from or written to a store.
+ */
+public final class RequestInputs {
+  // Canonical textual UUID only: UUID.fromString alone accepts odd forms such as "1-1-1-1-1".
+  private static final Pattern UUID_TEXT =
+      Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+
+  private RequestInputs() {
+  }
+
+  /** The path parameter {@code name} as a UUID, or 400 {@code invalid_id}. */
+  public static UUID uuidParam(RoutingContext rc, String name) {
+    return uuid(rc.pathParam(name), name);
+  }
+
+  public static UUID uuid(String text, String what) {
+    if (text == null || !UUID_TEXT.matcher(text).matches()) {
+      throw ApiError.badRequest("invalid_id", what + " must be a UUID").exception();
+    }
+    return UUID.fromString(text);
+  }
+
+  /** The body as a JSON object, or 400 {@code malformed_json} / {@code body_required}. */
+  public static JsonObject jsonBody(RoutingContext rc) {
+    RequestBody body = rc.body();
+    if (body == null || body.length() <= 0) {
+      throw ApiError.badRequest("body_required", "a JSON object body is required").exception();
+    }
+    try {
+      JsonObject json = body.asJsonObject();
+      if (json == null) {
+        throw ApiError.badRequest("body_required", "a JSON object body is required").exception();
+      }
+      return json;
+    } catch (DecodeException | ClassCastException e) {
+      throw ApiError.badRequest("malformed_json", "the request body is not a JSON object").exception();
+    }
+  }
+
+  /** A required string field, trimmed, non-empty, at most {@code maxLength} characters. */
+  public static String requiredString(JsonObject json, String field, int maxLength) {
+    Object value = json.getValue(field);
+    if (!(value instanceof String text) || text.isBlank()) {
+      throw ApiError.badRequest("missing_field", "field '" + field + "' is required and must be a non-empty string").exception();
+    }
+    String trimmed = text.strip();
+    if (trimmed.length() > maxLength) {
+      throw ApiError.badRequest("field_too_long", "field '" + field + "' exceeds " + maxLength + " characters").exception();
+    }
+    return trimmed;
+  }
+}

@@ -1,0 +1,26 @@
+package dev.rollcall.core.lifecycle;
+
+/**
+ * Lifecycle event names that record what the control plane did or decided without necessarily moving
+ * the agent. The {@code lifecycle.*} names of seed 01 are kept verbatim so that its troubleshooting
+ * guide reads true for Rollcall: search the logs or {@code GET /api/v1/agents/{id}/events} for them.
+ */
+public final class LifecycleEventNames {
+  /** A reconcile pass was queued for the agent's check-in deadline (after a wake). */
+  public static final String QUEUE_ENQUEUED = "lifecycle.queue.enqueued";
+  /** A queued lifecycle task ran to completion. */
+  public static final String QUEUE_WORKER_SUCCESS = "queue.worker.success";
+  /** The agent has checked in; escalation was reset and there is nothing to rescue. */
+  public static final String RECONCILE_SKIP_NOT_STUCK = "lifecycle.reconcile.skip_not_stuck";
+  /** The check-in deadline has not passed yet; the pass was deferred until it does. */
+  public static final String RECONCILE_DEFERRED = "lifecycle.reconcile.deferred";
+  /** The deadline passed without a check-in; the agent was woken again. */
+  public static final String RECONCILE_RETRIGGERED = "lifecycle.reconcile.retriggered";
+  /** The last allowed wake passed its deadline: the agent goes offline and escalation stops. */
+  public static final String RECONCILE_MAX_ATTEMPTS_REACHED = "lifecycle.reconcile.max_attempts_reached";
+  /** The agent row was created. */
+  public static final String AGENT_CREATED = "lifecycle.agent.created";
+
+  private LifecycleEventNames() {
+  }
+}

@@ -1,0 +1,216 @@
+package dev.rollcall.core.persistence;
+
+import dev.rollcall.core.bus.AgentTransitioned;
+import dev.rollcall.core.http.ApiError;
+import dev.rollcall.core.lifecycle.IllegalTransitionException;
+import dev.rollcall.core.lifecycle.LifecycleEventNames;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.lifecycle.LifecycleTable;
+import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.lifecycle.Transition;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Agents and their lifecycle events in PostgreSQL. Every status change goes through
+ * {@link #transition}: the {@link LifecycleTable} decides, then one transaction runs the conditional
+ * {@code UPDATE ... WHERE id = $1 AND version = $2} and inserts the lifecycle event. A lost race writes
+ * nothing and comes back as {@link TransitionResult.LostRace}.
+ */
+public final class AgentRepository {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentRepository.class);
+  static final String METRIC_TRANSITIONS = "rollcall.lifecycle.transitions";
+
+  private final Pool pool;
+  private final Clock clock;
+  private final MeterRegistry meters;
+  private final Consumer<AgentTransitioned> onTransitioned;
+
+  /**
+   * @param onTransitioned called after a status change committed (the app publishes it on the bus);
+   *     best-effort by design, nothing depends on it for correctness
+   */
+  public AgentRepository(Pool pool, Clock clock, MeterRegistry meters, Consumer<AgentTransitioned> onTransitioned) {
+    this.pool = Objects.requireNonNull(pool);
+    this.clock = Objects.requireNonNull(clock);
+    this.meters = Objects.requireNonNull(meters);
+    this.onTransitioned = Objects.requireNonNull(onTransitioned);
+  }
+
+  /**
+   * Creates an agent in {@code provisioning} at epoch 1, with its {@code lifecycle.agent.created} event.
+   * Fails with 404 {@code gateway_not_found} or 409 {@code agent_name_taken}.
+   */
+  public Future<AgentRecord> create(UUID gatewayId, String name, Integer templateVersion) {
+    Instant now = clock.instant();
+    UUID id = UUID.randomUUID();
+    return pool.withTransaction(conn -> conn.preparedQuery(AgentSql.INSERT)
+            .execute(Tuple.of(id, gatewayId, name, LifecycleStatus.PROVISIONING.wireName(), "created",
+                utc(now), templateVersion))
+            .map(rows -> AgentRecord.fromRow(rows.iterator().next()))
+            .compose(agent -> insertEvent(conn, agent.id(), now, LifecycleEventNames.AGENT_CREATED, null,
+                agent.status(), agent.version(), agent.provisionEpoch(), new JsonObject().put("name", name))
+                .map(agent)))
+        .recover(e -> Future.failedFuture(translate(e, gatewayId, name)));
+  }
+
+  public Future<Optional<AgentRecord>> find(UUID id) {
+    return pool.preparedQuery(AgentSql.FIND_BY_ID).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(AgentRecord.fromRow(rows.iterator().next())));
+  }
+
+  /**
+   * Applies {@code trigger} to the agent as the caller read it ({@code current}: its status and version
+   * are the condition of the update).
+   *
+   * @param change columns to set together with the status (may be {@link AgentChange#none()})
+   * @param detail the lifecycle event's detail; never put a secret in it
+   */
+  public Future<TransitionResult> transition(AgentRecord current, LifecycleTrigger trigger, AgentChange change,
+                                             JsonObject detail) {
+    Transition transition;
+    try {
+      transition = LifecycleTable.decide(current.status(), trigger);
+    } catch (IllegalTransitionException e) {
+      return Future.succeededFuture(count(trigger, new TransitionResult.Illegal(current, e)));
+    }
+    if (!transition.changesStatus() && change.isEmpty()) {
+      return Future.succeededFuture(count(trigger, new TransitionResult.Unchanged(current, transition)));
+    }
+    Instant now = clock.instant();
+    boolean setReason = transition.changesStatus() && !change.setsStatusReason();
+    AgentChange.Sql extra = change.toSql(setReason ? 7 : 6);
+    List<Object> params = new ArrayList<>(List.of(current.id(), current.version(), current.status().wireName(),
+        transition.to().wireName(), utc(now)));
+    if (setReason) {
+      params.add(transition.reason());
+    }
+    params.addAll(extra.params());
+    String sql = AgentSql.conditionalUpdate(String.join(", ", extra.fragments()), setReason);
+    JsonObject eventDetail = (detail == null ? new JsonObject() : detail.copy()).put("reason", transition.reason());
+
+    return pool.withTransaction(conn -> conn.preparedQuery(sql).execute(Tuple.from(params))
+            .compose(rows -> {
+              if (rows.size() == 0) {
+                return Future.succeededFuture(Optional.<AgentRecord>empty());
+              }
+              AgentRecord after = AgentRecord.fromRow(rows.iterator().next());
+              return insertEvent(conn, after.id(), now, trigger.eventName(), current.status(), after.status(),
+                  after.version(), after.provisionEpoch(), eventDetail).map(Optional.of(after));
+            }))
+        .compose(updated -> {
+          if (updated.isPresent()) {
+            return Future.succeededFuture(applied(current, updated.get(), transition));
+          }
+          return pool.preparedQuery(AgentSql.CURRENT_VERSION).execute(Tuple.of(current.id()))
+              .map(rows -> rows.size() == 0
+                  ? (TransitionResult) new TransitionResult.NotFound(current.id())
+                  : new TransitionResult.LostRace(current.id(), current.version(), rows.iterator().next().getLong(0)));
+        })
+        .map(result -> count(trigger, result));
+  }
+
+  /**
+   * Records what the control plane did or decided without moving the agent (seed 01's
+   * {@code lifecycle.reconcile.deferred}, {@code lifecycle.queue.enqueued}, ...).
+   */
+  public Future<Long> recordEvent(AgentRecord agent, String name, JsonObject detail) {
+    return insertEvent(pool, agent.id(), clock.instant(), name, null, null, agent.version(), agent.provisionEpoch(),
+        detail == null ? new JsonObject() : detail)
+        .recover(e -> Future.failedFuture(translate(e, agent.gatewayId(), agent.name())));
+  }
+
+  /** Events of one agent, oldest first, after event id {@code afterId}. */
+  public Future<List<LifecycleEventRecord>> events(UUID agentId, long afterId, int limit) {
+    return pool.preparedQuery(AgentSql.EVENTS).execute(Tuple.of(agentId, afterId, limit))
+        .map(rows -> {
+          List<LifecycleEventRecord> events = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            events.add(LifecycleEventRecord.fromRow(row));
+          }
+          return events;
+        });
+  }
+
+  private TransitionResult applied(AgentRecord before, AgentRecord after, Transition transition) {
+    LOG.atInfo()
+        .addKeyValue("agent_id", after.id())
+        .addKeyValue("event", transition.trigger().eventName())
+        .addKeyValue("from", before.status().wireName())
+        .addKeyValue("to", after.status().wireName())
+        .addKeyValue("version", after.version())
+        .addKeyValue("epoch", after.provisionEpoch())
+        .log("lifecycle transition");
+    if (transition.changesStatus()) {
+      try {
+        onTransitioned.accept(new AgentTransitioned(after.id(), after.gatewayId(), before.status(), after.status(),
+            transition.trigger().eventName(), after.version(), after.provisionEpoch()));
+      } catch (RuntimeException e) {
+        // The notification is a hint; the committed row is the record. Never fail the caller for it.
+        LOG.atWarn().setCause(e).addKeyValue("agent_id", after.id()).log("transition notification failed");
+      }
+    }
+    return new TransitionResult.Applied(after, transition);
+  }
+
+  private TransitionResult count(LifecycleTrigger trigger, TransitionResult result) {
+    Counter.builder(METRIC_TRANSITIONS)
+        .description("Lifecycle transition requests by trigger and outcome")
+        .tag("trigger", trigger.eventName())
+        .tag("outcome", result.outcome())
+        .register(meters)
+        .increment();
+    return result;
+  }
+
+  private static Future<Long> insertEvent(SqlClient client, UUID agentId, Instant at, String name,
+                                          LifecycleStatus from, LifecycleStatus to, long version, long epoch,
+                                          JsonObject detail) {
+    return client.preparedQuery(AgentSql.INSERT_EVENT)
+        .execute(Tuple.from(java.util.Arrays.asList(agentId, utc(at), name,
+            from == null ? null : from.wireName(), to == null ? null : to.wireName(), version, epoch, detail)))
+        .map(AgentRepository::firstLong);
+  }
+
+  private static Long firstLong(RowSet<Row> rows) {
+    return rows.iterator().next().getLong(0);
+  }
+
+  private static Throwable translate(Throwable e, UUID gatewayId, String name) {
+    if (e instanceof PgException pg) {
+      switch (pg.getSqlState()) {
+        case "23503":
+          return ApiError.notFound("gateway_not_found", "gateway " + gatewayId + " does not exist").exception();
+        case "23505":
+          return ApiError.conflict("agent_name_taken", "gateway " + gatewayId + " already has an agent named '" + name + "'", false).exception();
+        default:
+          break;
+      }
+    }
+    return e;
+  }
+
+  static OffsetDateTime utc(Instant instant) {
+    return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+}

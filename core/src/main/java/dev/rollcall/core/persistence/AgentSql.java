@@ -1,0 +1,39 @@
+package dev.rollcall.core.persistence;
+
+/** The SQL of the agent lifecycle, in one place. {@code $n} parameters only. */
+final class AgentSql {
+  static final String COLUMNS = "id, gateway_id, name, lifecycle_status, status_reason, status_changed_at, version, "
+      + "provision_epoch, wake_attempts, checkin_deadline, last_seen_at, suspect_since, registered_at, "
+      + "last_provision_error, template_version, created_at, updated_at";
+
+  static final String INSERT = "INSERT INTO agents (id, gateway_id, name, lifecycle_status, status_reason, "
+      + "status_changed_at, version, provision_epoch, template_version, created_at, updated_at) "
+      + "VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7, $6, $6) RETURNING " + COLUMNS;
+
+  static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM agents WHERE id = $1";
+
+  static final String CURRENT_VERSION = "SELECT version FROM agents WHERE id = $1";
+
+  /**
+   * The conditional update. $1 id, $2 expected version, $3 expected status, $4 new status, $5 now,
+   * $6 status_reason (only when the status changes or the change sets it), then the change's own
+   * parameters. {@code status_changed_at} moves only when the status does.
+   */
+  static String conditionalUpdate(String extraAssignments, boolean setReason) {
+    return "UPDATE agents SET lifecycle_status = $4, version = version + 1, updated_at = $5, "
+        + "status_changed_at = CASE WHEN lifecycle_status = $4 THEN status_changed_at ELSE $5 END"
+        + (setReason ? ", status_reason = $6" : "")
+        + (extraAssignments.isEmpty() ? "" : ", " + extraAssignments)
+        + " WHERE id = $1 AND version = $2 AND lifecycle_status = $3 RETURNING " + COLUMNS;
+  }
+
+  static final String INSERT_EVENT = "INSERT INTO lifecycle_events "
+      + "(agent_id, at, name, from_status, to_status, agent_version, provision_epoch, detail) "
+      + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+
+  static final String EVENTS = "SELECT id, agent_id, at, name, from_status, to_status, agent_version, "
+      + "provision_epoch, detail FROM lifecycle_events WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+  private AgentSql() {
+  }
+}

@@ -1,0 +1,50 @@
+package dev.rollcall.core.persistence;
+
+import dev.rollcall.core.lifecycle.IllegalTransitionException;
+import dev.rollcall.core.lifecycle.Transition;
+import java.util.UUID;
+
+/**
+ * What became of a transition request. Losing a race is an ordinary, typed outcome: the caller re-reads
+ * the agent and decides again (level-triggered), it is never an exception swallowed on the way.
+ */
+public sealed interface TransitionResult {
+
+  /** Outcome label for metrics and logs. */
+  String outcome();
+
+  /** Written: the agent row (version bumped) and its lifecycle event, in one transaction. */
+  record Applied(AgentRecord agent, Transition transition) implements TransitionResult {
+    public String outcome() {
+      return "applied";
+    }
+  }
+
+  /** Legal, but nothing to write: the status stays and no column changes. */
+  record Unchanged(AgentRecord agent, Transition transition) implements TransitionResult {
+    public String outcome() {
+      return "unchanged";
+    }
+  }
+
+  /** Another writer changed the agent after the caller read it; nothing was written. */
+  record LostRace(UUID agentId, long expectedVersion, long currentVersion) implements TransitionResult {
+    public String outcome() {
+      return "lost_race";
+    }
+  }
+
+  /** The agent does not exist; nothing was written. */
+  record NotFound(UUID agentId) implements TransitionResult {
+    public String outcome() {
+      return "not_found";
+    }
+  }
+
+  /** The lifecycle table forbids the trigger in the agent's status; nothing was written. */
+  record Illegal(AgentRecord agent, IllegalTransitionException error) implements TransitionResult {
+    public String outcome() {
+      return "illegal";
+    }
+  }
+}

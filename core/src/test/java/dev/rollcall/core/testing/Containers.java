@@ -10,6 +10,14 @@ final class Containers {
   }
 
   static boolean dockerAvailable() {
+    // Ask Testcontainers only when there is a sign of an engine; its probe is slow and logs an ERROR
+    // on machines without one (ours).
+    boolean hinted = System.getenv("DOCKER_HOST") != null
+        || java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
+        || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".docker", "run", "docker.sock"));
+    if (!hinted) {
+      return false;
+    }
     try {
       return DockerClientFactory.instance().isDockerAvailable();
     } catch (Throwable noDocker) {

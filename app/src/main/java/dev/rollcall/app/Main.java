@@ -1,0 +1,114 @@
+package dev.rollcall.app;
+
+import dev.rollcall.core.config.ConfigException;
+import dev.rollcall.core.config.RollcallConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar rollcall.jar <command>}: the one entry point of the runnable jar. */
+@Command(name = "rollcall", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Control plane that keeps fleets of AI agents converged.",
+    subcommands = {Main.Dev.class, Main.Serve.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs a command line against an environment; returns the exit code (tests call this). */
+  static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.getSubcommands().values().forEach(sub -> {
+      if (sub.getCommand() instanceof NodeCommand command) {
+        command.env = env;
+      }
+    });
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Shared by dev and serve: load config, start a node, print where it listens, run until stopped. */
+  abstract static class NodeCommand implements Callable<Integer> {
+    Map<String, String> env = System.getenv();
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON config file (overrides defaults; environment overrides it).")
+    Path configFile;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    abstract Node.Mode mode();
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      Node node;
+      try {
+        RollcallConfig config = RollcallConfig.load(env, Optional.ofNullable(configFile));
+        node = Node.start(config, mode(), mode() == Node.Mode.DEV ? Modules.dev() : Modules.controlPlane());
+      } catch (ConfigException | StartupException e) {
+        err.println("rollcall " + mode().name().toLowerCase() + ": " + e.getMessage());
+        err.flush();
+        return 1;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        node.close();
+        stopped.countDown();
+      }, "rollcall-shutdown"));
+      out.println("Rollcall " + mode().name().toLowerCase() + " is up:");
+      out.print(node.banner());
+      out.println("Stop with Ctrl-C.");
+      out.flush();
+      try {
+        stopped.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "dev", mixinStandardHelpOptions = true,
+      description = "One JVM with every module and the gateway simulator; starts embedded PostgreSQL and "
+          + "Redis when ROLLCALL_PG_URL / ROLLCALL_REDIS_URL are not set.")
+  static final class Dev extends NodeCommand {
+    @Override
+    Node.Mode mode() {
+      return Node.Mode.DEV;
+    }
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = "The production shape: configured PostgreSQL and Redis only; fails fast when they are unreachable.")
+  static final class Serve extends NodeCommand {
+    @Override
+    Node.Mode mode() {
+      return Node.Mode.SERVE;
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"rollcall " + Node.version()};
+    }
+  }
+}

@@ -1,0 +1,28 @@
+package dev.rollcall.app;
+
+import dev.rollcall.core.node.RollcallModule;
+import dev.rollcall.gatewaysim.GatewaySimModule;
+import dev.rollcall.heartbeat.HeartbeatModule;
+import dev.rollcall.provisioner.ProvisionerModule;
+import dev.rollcall.reconciler.ReconcilerModule;
+import dev.rollcall.token.TokenModule;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The modules a node runs, in deployment order. */
+final class Modules {
+  private Modules() {
+  }
+
+  /** The control plane's own modules. */
+  static List<RollcallModule> controlPlane() {
+    return List.of(new TokenModule(), new HeartbeatModule(), new ProvisionerModule(), new ReconcilerModule());
+  }
+
+  /** Dev: the control plane and the gateway simulator in one JVM. */
+  static List<RollcallModule> dev() {
+    List<RollcallModule> all = new ArrayList<>(controlPlane());
+    all.add(new GatewaySimModule());
+    return List.copyOf(all);
+  }
+}

@@ -1,0 +1,234 @@
+package dev.rollcall.app;
+
+import dev.rollcall.core.config.RollcallConfig;
+import dev.rollcall.core.config.Setting;
+import dev.rollcall.core.embedded.EmbeddedServers;
+import dev.rollcall.core.metrics.Metrics;
+import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.core.node.RollcallModule;
+import dev.rollcall.core.persistence.Databases;
+import dev.rollcall.core.persistence.Migrations;
+import dev.rollcall.core.redis.RedisClients;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.sqlclient.Pool;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.flywaydb.core.api.FlywayException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Rollcall node. {@link #start} is the one bootstrap: embedded servers (dev, when no URLs are
+ * configured), migrations, Vert.x with Micrometer, the shared pool and Redis client, a reachability
+ * check, then the modules and the HTTP listeners in a linear chain. Runs on the caller's thread (the
+ * main thread), never on an event loop: migrations and embedded servers block.
+ */
+public final class Node implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  private static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(60);
+
+  /** {@code dev} brings its own servers and the gateway simulator; {@code serve} uses configured servers only. */
+  public enum Mode { DEV, SERVE }
+
+  private final Vertx vertx;
+  private final EmbeddedServers embedded;
+  private final NodeContext context;
+  private final List<Listener> listeners;
+
+  private Node(Vertx vertx, EmbeddedServers embedded, NodeContext context, List<Listener> listeners) {
+    this.vertx = vertx;
+    this.embedded = embedded;
+    this.context = context;
+    this.listeners = listeners;
+  }
+
+  public static Node start(RollcallConfig config, Mode mode, List<RollcallModule> modules) {
+    EmbeddedServers embedded = null;
+    Vertx vertx = null;
+    try {
+      if (mode == Mode.DEV && (config.pgUrl().isEmpty() || config.redisUrl().isEmpty())) {
+        embedded = EmbeddedServers.start(config.pgUrl().isEmpty(), config.redisUrl().isEmpty());
+        Map<Setting, String> urls = new EnumMap<>(Setting.class);
+        if (embedded.pgUrl() != null) {
+          urls.put(Setting.PG_URL, embedded.pgUrl());
+        }
+        if (embedded.redisUrl() != null) {
+          urls.put(Setting.REDIS_URL, embedded.redisUrl());
+        }
+        config = config.with(urls);
+      }
+      if (mode == Mode.SERVE && (config.pgUrl().isEmpty() || config.redisUrl().isEmpty())) {
+        throw new StartupException("serve uses configured servers only: set " + Setting.PG_URL.env() + " and "
+            + Setting.REDIS_URL.env() + " (or run `rollcall dev` for embedded ones)");
+      }
+      String pgUrl = config.pgUrl().orElseThrow();
+      String redisUrl = config.redisUrl().orElseThrow();
+      migrate(pgUrl, config.startupCheckTimeout());
+
+      String nodeId = nodeId();
+      PrometheusMeterRegistry registry = Metrics.newRegistry(nodeId);
+      Gauge.builder("rollcall.build.info", () -> 1)
+          .description("Always 1; the version tag says which Rollcall build runs on this node")
+          .tag("version", version())
+          .register(registry);
+      vertx = Vertx.builder()
+          .with(new VertxOptions().setMetricsOptions(Metrics.vertxOptions()))
+          .withMetrics(new MicrometerMetricsFactory(registry))
+          .build();
+      Pool pool = Databases.pool(vertx, pgUrl, config.pgPoolSize());
+      Redis redis = RedisClients.client(vertx, redisUrl);
+      RedisAPI redisApi = RedisAPI.api(redis);
+      NodeContext context = new NodeContext(nodeId, vertx, config, pool, redis, redisApi, registry, Clock.systemUTC());
+
+      checkReachable(context, pgUrl, redisUrl);
+      List<Listener> listeners = listeners(config, mode);
+      for (RollcallModule module : modules) {
+        await(module.deploy(context), "deploying module " + module.name());
+        LOG.atInfo().addKeyValue("event", "module.deployed").addKeyValue("module", module.name()).log("module deployed");
+      }
+      Vertx v = vertx;
+      await(vertx.deployVerticle(() -> new HttpVerticle(context, modules, listeners, registry),
+          new DeploymentOptions().setInstances(config.httpInstances())), "starting the HTTP listeners");
+      LOG.atInfo().addKeyValue("event", "node.started").addKeyValue("node", nodeId).addKeyValue("mode", mode.name().toLowerCase())
+          .log("Rollcall node started with {}", config.describe().encode());
+      return new Node(v, embedded, context, listeners);
+    } catch (RuntimeException e) {
+      if (vertx != null) {
+        closeQuietly(vertx);
+      }
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e instanceof StartupException ? e : new StartupException(e.getMessage(), e);
+    }
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public NodeContext context() {
+    return context;
+  }
+
+  List<Listener> listeners() {
+    return listeners;
+  }
+
+  /** The lines printed when a node is up: where it listens and what backs it. */
+  public String banner() {
+    StringBuilder sb = new StringBuilder();
+    for (Listener l : listeners) {
+      sb.append("  ").append(l.name()).append(": ").append(l.url()).append("  (").append(l.serves()).append(")\n");
+    }
+    sb.append("  PostgreSQL: ").append(RollcallConfig.redactPassword(context.config().pgUrl().orElseThrow()))
+        .append(embedded != null && embedded.pgUrl() != null ? "  (embedded, discarded on exit)" : "").append('\n');
+    sb.append("  Redis: ").append(RollcallConfig.redactPassword(context.config().redisUrl().orElseThrow()))
+        .append(embedded != null && embedded.redisUrl() != null ? "  (embedded, discarded on exit)" : "").append('\n');
+    return sb.toString();
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(vertx);
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+
+  private static void migrate(String pgUrl, Duration timeout) {
+    try {
+      Migrations.migrate(pgUrl, (int) Math.max(1, timeout.toSeconds()));
+    } catch (FlywayException e) {
+      throw new StartupException("cannot migrate PostgreSQL at " + RollcallConfig.redactPassword(pgUrl) + ": "
+          + rootMessage(e), e);
+    }
+  }
+
+  private static void checkReachable(NodeContext node, String pgUrl, String redisUrl) {
+    Duration timeout = node.config().startupCheckTimeout();
+    try {
+      await(node.pool().query("SELECT 1").execute().timeout(timeout.toMillis(), TimeUnit.MILLISECONDS), "checking PostgreSQL");
+    } catch (StartupException e) {
+      throw new StartupException("cannot reach PostgreSQL at " + RollcallConfig.redactPassword(pgUrl) + ": " + e.getMessage(), e);
+    }
+    try {
+      await(RedisClients.ping(node.vertx(), node.redisApi(), timeout), "checking Redis");
+    } catch (StartupException e) {
+      throw new StartupException("cannot reach Redis at " + RollcallConfig.redactPassword(redisUrl) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<Listener> listeners(RollcallConfig config, Mode mode) {
+    String host = config.httpHost();
+    if (mode == Mode.SERVE && config.agentPort().isPresent()) {
+      return List.of(
+          new Listener("agent", host, port(config.agentPort().get()), true, false, false),
+          new Listener("admin", host, port(config.adminPort().orElseThrow()), false, true, true));
+    }
+    return List.of(new Listener("http", host, port(config.httpPort()), true, true, true));
+  }
+
+  /** Port 0 means "any": chosen here, so every HTTP verticle instance shares one known port. */
+  private static int port(int configured) {
+    return configured == 0 ? EmbeddedServers.freePort() : configured;
+  }
+
+  private static <T> T await(Future<T> future, String what) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(DEPLOY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new StartupException(what + " failed: " + rootMessage(e.getCause()), e.getCause());
+    } catch (TimeoutException e) {
+      throw new StartupException(what + " did not finish within " + DEPLOY_TIMEOUT.toSeconds() + " s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartupException(what + " was interrupted", e);
+    }
+  }
+
+  private static void closeQuietly(Vertx vertx) {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("closing Vert.x did not finish cleanly: {}", e.toString());
+    }
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  private static String nodeId() {
+    try {
+      return InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    } catch (java.net.UnknownHostException e) {
+      return "node-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+  }
+
+  static String version() {
+    String v = Node.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

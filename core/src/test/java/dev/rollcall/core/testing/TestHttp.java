@@ -1,0 +1,57 @@
+package dev.rollcall.core.testing;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A real HTTP client for tests (the JDK's), used from the test thread: requests go over a socket to the
+ * server under test, exactly as an agent's or operator's would.
+ */
+public final class TestHttp {
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+
+  public TestHttp(String base) {
+    this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+  }
+
+  public Response get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), Map.of());
+  }
+
+  public Response post(String path, String body, Map<String, String> headers) {
+    return send(HttpRequest.newBuilder(URI.create(base + path))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)), headers);
+  }
+
+  public Response send(HttpRequest.Builder builder, Map<String, String> headers) {
+    headers.forEach(builder::header);
+    try {
+      HttpResponse<String> response = client.send(builder.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(response.statusCode(), response.body(), response);
+    } catch (IOException e) {
+      throw new IllegalStateException("request failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Status and body of one answer. */
+  public record Response(int status, String body, HttpResponse<String> raw) {
+    public JsonObject json() {
+      return new JsonObject(body);
+    }
+
+    public String header(String name) {
+      return raw.headers().firstValue(name).orElse(null);
+    }
+  }
+}

@@ -1,5 +1,6 @@
 package dev.rollcall.app;
 
+import dev.rollcall.core.auth.OperatorAuth;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.health.ReadinessChecks;
 import dev.rollcall.core.http.HttpErrors;
@@ -29,12 +30,15 @@ final class HttpVerticle extends VerticleBase {
   private final List<RollcallModule> modules;
   private final List<Listener> listeners;
   private final PrometheusMeterRegistry registry;
+  private final OperatorAuth operatorAuth;
 
   HttpVerticle(NodeContext node, List<RollcallModule> modules, List<Listener> listeners, PrometheusMeterRegistry registry) {
     this.node = node;
     this.modules = modules;
     this.listeners = listeners;
     this.registry = registry;
+    this.operatorAuth = new OperatorAuth(node.config().adminToken()
+        .orElseThrow(() -> new IllegalStateException("the operator API needs an admin token")));
   }
 
   @Override
@@ -69,13 +73,14 @@ final class HttpVerticle extends VerticleBase {
     if (listener.metrics()) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     }
-    for (RouteContributor contributor : contributors) {
-      if (listener.agentApi()) {
-        contributor.mountAgentRoutes(router);
-      }
-      if (listener.operatorApi()) {
-        contributor.mountOperatorRoutes(router);
-      }
+    if (listener.agentApi()) {
+      contributors.forEach(c -> c.mountAgentRoutes(router));
+    }
+    if (listener.operatorApi()) {
+      // Agent routes are matched first (they were added first and end the response), so everything else
+      // under /api/v1 is the operator API and needs the admin token, unknown paths included.
+      router.route("/api/v1/*").handler(operatorAuth);
+      contributors.forEach(c -> c.mountOperatorRoutes(router));
     }
     router.route().last().handler(HttpErrors::notFound);
     router.route().failureHandler(HttpErrors::handleFailure);

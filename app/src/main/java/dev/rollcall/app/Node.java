@@ -50,8 +50,11 @@ public final class Node implements AutoCloseable {
   private final EmbeddedServers embedded;
   private final NodeContext context;
   private final List<Listener> listeners;
+  private final boolean generatedAdminToken;
 
-  private Node(Vertx vertx, EmbeddedServers embedded, NodeContext context, List<Listener> listeners) {
+  private Node(Vertx vertx, EmbeddedServers embedded, NodeContext context, List<Listener> listeners,
+               boolean generatedAdminToken) {
+    this.generatedAdminToken = generatedAdminToken;
     this.vertx = vertx;
     this.embedded = embedded;
     this.context = context;
@@ -72,6 +75,15 @@ public final class Node implements AutoCloseable {
           urls.put(Setting.REDIS_URL, embedded.redisUrl());
         }
         config = config.with(urls);
+      }
+      boolean generatedAdminToken = false;
+      if (config.adminToken().isEmpty()) {
+        if (mode == Mode.SERVE) {
+          throw new StartupException("serve needs " + Setting.ADMIN_TOKEN.env() + " (at least 16 characters): "
+              + "every operator endpoint requires it as a bearer token");
+        }
+        config = config.with(Map.of(Setting.ADMIN_TOKEN, generateAdminToken()));
+        generatedAdminToken = true;
       }
       if (mode == Mode.SERVE && (config.pgUrl().isEmpty() || config.redisUrl().isEmpty())) {
         throw new StartupException("serve uses configured servers only: set " + Setting.PG_URL.env() + " and "
@@ -107,7 +119,7 @@ public final class Node implements AutoCloseable {
           new DeploymentOptions().setInstances(config.httpInstances())), "starting the HTTP listeners");
       LOG.atInfo().addKeyValue("event", "node.started").addKeyValue("node", nodeId).addKeyValue("mode", mode.name().toLowerCase())
           .log("Rollcall node started with {}", config.describe().encode());
-      return new Node(v, embedded, context, listeners);
+      return new Node(v, embedded, context, listeners, generatedAdminToken);
     } catch (RuntimeException e) {
       if (vertx != null) {
         closeQuietly(vertx);
@@ -141,6 +153,11 @@ public final class Node implements AutoCloseable {
         .append(embedded != null && embedded.pgUrl() != null ? "  (embedded, discarded on exit)" : "").append('\n');
     sb.append("  Redis: ").append(RollcallConfig.redactPassword(context.config().redisUrl().orElseThrow()))
         .append(embedded != null && embedded.redisUrl() != null ? "  (embedded, discarded on exit)" : "").append('\n');
+    if (generatedAdminToken) {
+      // Printed once, here, for the person who started dev; never logged. Set ROLLCALL_ADMIN_TOKEN to choose it.
+      sb.append("  Operator API token (generated for this run): ").append(context.config().adminToken().orElseThrow())
+          .append("\n    use it as 'Authorization: Bearer <token>'; set ROLLCALL_ADMIN_TOKEN to choose your own\n");
+    }
     return sb.toString();
   }
 
@@ -209,6 +226,12 @@ public final class Node implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("closing Vert.x did not finish cleanly: {}", e.toString());
     }
+  }
+
+  private static String generateAdminToken() {
+    byte[] bytes = new byte[24];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return "rc_admin_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   static String rootMessage(Throwable e) {

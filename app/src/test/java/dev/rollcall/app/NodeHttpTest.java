@@ -19,6 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** A whole node in this JVM, on one port, against the real test servers; driven over real HTTP. */
 @ExtendWith(RealServersExtension.class)
 class NodeHttpTest {
+  static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+  static final java.util.Map<String, String> ADMIN = java.util.Map.of("Authorization", "Bearer " + ADMIN_TOKEN);
   private static Node node;
   private static TestHttp http;
 
@@ -30,6 +32,7 @@ class NodeHttpTest {
         Setting.REDIS_URL, servers.redisUrl(),
         Setting.HTTP_HOST, "127.0.0.1",
         Setting.HTTP_PORT, "0",
+        Setting.ADMIN_TOKEN, ADMIN_TOKEN,
         Setting.HTTP_INSTANCES, "2",
         Setting.BODY_LIMIT, "1024"));
     List<dev.rollcall.core.node.RollcallModule> modules = new ArrayList<>(Modules.dev());
@@ -74,14 +77,15 @@ class NodeHttpTest {
     assertThat(agent.status()).isEqualTo(200);
     assertThat(agent.json().getString("hello")).isEqualTo("ada");
     String id = "3f2b8f4e-5b7a-4d8e-9c1a-2b3c4d5e6f70";
-    assertThat(http.get("/api/v1/probe/operator/" + id).json().getString("id")).isEqualTo(id);
+    assertThat(http.get("/api/v1/probe/operator/" + id, ADMIN).json().getString("id")).isEqualTo(id);
   }
 
   @Test
   void badInputGetsAClearJsonErrorNeverA500() {
-    assertError(http.get("/api/v1/nothing-here"), 404, "route_not_found");
-    assertError(http.get("/api/v1/probe/operator/not-a-uuid"), 400, "invalid_id");
-    assertError(http.get("/api/v1/probe/operator/1-1-1-1-1"), 400, "invalid_id");
+    assertError(http.get("/api/v1/nothing-here", ADMIN), 404, "route_not_found");
+    assertError(http.get("/nothing-here"), 404, "route_not_found");
+    assertError(http.get("/api/v1/probe/operator/not-a-uuid", ADMIN), 400, "invalid_id");
+    assertError(http.get("/api/v1/probe/operator/1-1-1-1-1", ADMIN), 400, "invalid_id");
     assertError(http.post("/api/v1/probe/agent", "{not json", Map.of()), 400, "malformed_json");
     assertError(http.post("/api/v1/probe/agent", "[1,2]", Map.of()), 400, "malformed_json");
     assertError(http.post("/api/v1/probe/agent", "", Map.of()), 400, "body_required");
@@ -92,10 +96,20 @@ class NodeHttpTest {
 
   @Test
   void unexpectedFailureIsAnOpaque500() {
-    TestHttp.Response boom = http.get("/api/v1/probe/boom");
+    TestHttp.Response boom = http.get("/api/v1/probe/boom", ADMIN);
     assertError(boom, 500, "internal");
     assertThat(boom.body()).doesNotContain("internal detail");
     assertThat(boom.json().getBoolean("retryable")).isTrue();
+  }
+
+  @Test
+  void operatorApiRefusesWithoutTheAdminTokenButAgentRoutesDoNotNeedIt() {
+    String path = "/api/v1/probe/operator/3f2b8f4e-5b7a-4d8e-9c1a-2b3c4d5e6f70";
+    assertError(http.get(path), 401, "operator_unauthorized");
+    assertError(http.get(path, java.util.Map.of("Authorization", "Bearer wrong-token-0123456789")), 401, "operator_unauthorized");
+    assertError(http.get("/api/v1/nothing-here"), 401, "operator_unauthorized");
+    assertThat(http.get(path, ADMIN).status()).isEqualTo(200);
+    assertThat(http.post("/api/v1/probe/agent", "{\"name\":\"ada\"}", java.util.Map.of()).status()).isEqualTo(200);
   }
 
   @Test

@@ -16,7 +16,7 @@ class ServeFailFastTest {
 
   @Test
   void serveWithoutUrlsSaysWhatToSet() {
-    Result r = run(Map.of());
+    Result r = run(Map.of("ROLLCALL_ADMIN_TOKEN", "test-admin-token-0123456789"));
     assertThat(r.code).isEqualTo(1);
     assertThat(r.err).contains("ROLLCALL_PG_URL").contains("ROLLCALL_REDIS_URL").contains("rollcall dev");
   }
@@ -28,6 +28,7 @@ class ServeFailFastTest {
     Result r = run(Map.of(
         "ROLLCALL_PG_URL", "postgresql://rollcall:s3cret@127.0.0.1:" + deadPort + "/rollcall",
         "ROLLCALL_REDIS_URL", "redis://127.0.0.1:" + deadPort,
+        "ROLLCALL_ADMIN_TOKEN", "test-admin-token-0123456789",
         "ROLLCALL_STARTUP_CHECK_TIMEOUT", "3s"));
     assertThat(r.code).isEqualTo(1);
     assertThat(r.err).contains("cannot migrate PostgreSQL at postgresql://rollcall:***@127.0.0.1:" + deadPort);
@@ -43,9 +44,17 @@ class ServeFailFastTest {
         "ROLLCALL_PG_URL", TestServers.get().pgUrl(),
         "ROLLCALL_REDIS_URL", "redis://127.0.0.1:" + deadPort,
         "ROLLCALL_HTTP_PORT", "0",
+        "ROLLCALL_ADMIN_TOKEN", "test-admin-token-0123456789",
         "ROLLCALL_STARTUP_CHECK_TIMEOUT", "3s"));
     assertThat(r.code).isEqualTo(1);
     assertThat(r.err).contains("cannot reach Redis at redis://127.0.0.1:" + deadPort);
+  }
+
+  @Test
+  void serveWithoutAnAdminTokenRefusesToStart() {
+    Result r = run(Map.of("ROLLCALL_PG_URL", "postgresql://u:p@127.0.0.1:1/db", "ROLLCALL_REDIS_URL", "redis://127.0.0.1:1"));
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).contains("ROLLCALL_ADMIN_TOKEN");
   }
 
   @Test

@@ -27,6 +27,7 @@ class SplitListenersTest {
         Setting.HTTP_HOST, "127.0.0.1",
         Setting.AGENT_PORT, String.valueOf(agentPort),
         Setting.ADMIN_PORT, String.valueOf(adminPort),
+        Setting.ADMIN_TOKEN, NodeHttpTest.ADMIN_TOKEN,
         Setting.HTTP_INSTANCES, "1"));
     try (Node node = Node.start(config, Node.Mode.SERVE, List.of(new ProbeModule()))) {
       TestHttp agent = new TestHttp("http://127.0.0.1:" + agentPort);
@@ -38,8 +39,11 @@ class SplitListenersTest {
       assertThat(agent.get("/metrics").status()).isEqualTo(404);
       assertThat(agent.get("/health/ready").status()).isEqualTo(200);
 
-      assertThat(admin.get(operatorPath).status()).isEqualTo(200);
-      assertThat(admin.post("/api/v1/probe/agent", "{\"name\":\"ada\"}", Map.of()).status()).isEqualTo(404);
+      assertThat(admin.get(operatorPath).status()).isEqualTo(401);
+      assertThat(admin.get(operatorPath, NodeHttpTest.ADMIN).status()).isEqualTo(200);
+      // On the admin port everything under /api/v1 is operator API: no token, 401; with it, no such route.
+      assertThat(admin.post("/api/v1/probe/agent", "{\"name\":\"ada\"}", Map.of()).status()).isEqualTo(401);
+      assertThat(admin.post("/api/v1/probe/agent", "{\"name\":\"ada\"}", NodeHttpTest.ADMIN).status()).isEqualTo(404);
       assertThat(admin.get("/metrics").status()).isEqualTo(200);
       assertThat(admin.get("/health/ready").status()).isEqualTo(200);
     }

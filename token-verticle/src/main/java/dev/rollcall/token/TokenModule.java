@@ -1,10 +1,13 @@
 package dev.rollcall.token;
 
+import dev.rollcall.core.auth.CredentialVerifier;
+import dev.rollcall.core.http.RouteContributor;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.vertx.core.Future;
+import java.util.List;
 
-/** Deploys the token module on a node. */
+/** Deploys the token-verticle and contributes register and credential routes to the agent API. */
 public final class TokenModule implements RollcallModule {
   public static final String NAME = "token";
 
@@ -15,6 +18,12 @@ public final class TokenModule implements RollcallModule {
 
   @Override
   public Future<?> deploy(NodeContext node) {
-    return node.vertx().deployVerticle(new TokenVerticle());
+    return node.vertx().deployVerticle(new TokenVerticle(node));
+  }
+
+  @Override
+  public List<RouteContributor> routes(NodeContext node) {
+    return List.of(new TokenRoutes(node,
+        new CredentialVerifier(node.vertx(), node.pool(), node.clock(), node.config().busTimeout())));
   }
 }

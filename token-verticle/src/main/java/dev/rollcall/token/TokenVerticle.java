@@ -1,23 +1,59 @@
 package dev.rollcall.token;
 
+import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.Failure;
+import dev.rollcall.core.bus.TokenMessages;
+import dev.rollcall.core.http.ApiError;
+import dev.rollcall.core.node.NodeContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.util.UUID;
+import java.util.function.Function;
 
 /**
- * one-time bootstrap tickets, agent credentials, rotation.
- *
- * <p>Not built yet (issue 3): it deploys so that the node's wiring is complete, registers no
- * consumer and serves no route, so nothing can mistake it for working.
+ * Owns bootstrap tickets and agent credentials: answers the {@code rollcall.token.*} commands and
+ * publishes {@code rollcall.token.revoked}. Any number of instances on any number of nodes may run;
+ * PostgreSQL row locks and conditional updates keep them correct.
  */
 public final class TokenVerticle extends VerticleBase {
-  private static final Logger LOG = LoggerFactory.getLogger(TokenVerticle.class);
+  private final NodeContext node;
+  private TokenService service;
+
+  public TokenVerticle(NodeContext node) {
+    this.node = node;
+  }
 
   @Override
   public Future<?> start() {
-    LOG.atInfo().addKeyValue("event", "verticle.deployed").addKeyValue("verticle", "token-verticle")
-        .log("deployed with no behaviour yet (issue 3)");
-    return Future.succeededFuture();
+    RegisterLimiter limiter = new RegisterLimiter(node.redisApi(), node.clock(),
+        node.config().registerLimitPerAgent(), node.config().registerLimitPerSource());
+    service = new TokenService(node.pool(), node.agentRepository(), limiter, node.clock(), node.config(),
+        revoked -> vertx.eventBus().publish(Addresses.TOKEN_REVOKED, revoked.toJson()));
+    return Future.all(
+        consume(Addresses.TOKEN_ISSUE_TICKET, body -> service.issueTicket(TokenMessages.IssueTicket.fromJson(body))
+            .map(TokenMessages.TicketIssued::toJson)),
+        consume(Addresses.TOKEN_REGISTER, body -> service.register(TokenMessages.Register.fromJson(body))
+            .map(TokenMessages.Registered::toJson)),
+        consume(Addresses.TOKEN_VERIFY, body -> service.verify(TokenMessages.Verify.fromJson(body))
+            .map(TokenMessages.Verified::toJson)),
+        consume(Addresses.TOKEN_USED, body -> service.markUsed(UUID.fromString(body.getString("credentialId")))
+            .map(v -> new JsonObject())),
+        consume(Addresses.TOKEN_REVOKE_AGENT, body -> service.revokeAgent(UUID.fromString(body.getString("agentId")),
+            body.getString("reason", "revoked")).map(n -> new JsonObject().put("revoked", n))));
+  }
+
+  /** A consumer never throws: every failure is answered with its code and ApiError JSON. */
+  private Future<Void> consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
+    return vertx.eventBus().<JsonObject>consumer(address, (Message<JsonObject> msg) -> {
+      Future<JsonObject> answer;
+      try {
+        answer = handler.apply(msg.body());
+      } catch (RuntimeException malformed) {
+        answer = Future.failedFuture(ApiError.badRequest("malformed_message", "malformed " + address + " body").exception());
+      }
+      answer.onSuccess(msg::reply).onFailure(e -> msg.fail(Failure.codeOf(e), Failure.messageOf(e)));
+    }).completion();
   }
 }

@@ -21,6 +21,42 @@ public final class Addresses {
    */
   public static final String AGENT_TRANSITIONED = "rollcall.agent.transitioned";
 
+  /**
+   * Command (token-verticle). Body: {@link TokenMessages.IssueTicket}. Reply:
+   * {@link TokenMessages.TicketIssued} (the ticket text crosses the bus once, to the provisioner that
+   * hands it to the gateway). Fails 404 agent_not_found, 409 stale_epoch, 410 agent_deleted.
+   */
+  public static final String TOKEN_ISSUE_TICKET = "rollcall.token.issue-ticket";
+
+  /**
+   * Command (token-verticle). Body: {@link TokenMessages.Register}. Reply: {@link TokenMessages.Registered}
+   * (the credential, returned once). Fails with the register answers of docs/event-bus.md.
+   */
+  public static final String TOKEN_REGISTER = "rollcall.token.register";
+
+  /**
+   * Command (token-verticle): the miss path of {@code CredentialVerifier}. Body:
+   * {@link TokenMessages.Verify} (the hash of the presented secret, never the secret). Reply:
+   * {@link TokenMessages.Verified}. Fails 401 credential_invalid (with recovery=rebootstrap when the agent
+   * has no live credential, and the agent flagged) or 410 agent_deleted.
+   */
+  public static final String TOKEN_VERIFY = "rollcall.token.verify";
+
+  /**
+   * Command (token-verticle): a credential was used for the first time (proof of delivery). Body:
+   * {@code {"credentialId"}}. Reply: {@code {}}. Revokes the credential it replaces, if any.
+   */
+  public static final String TOKEN_USED = "rollcall.token.used";
+
+  /**
+   * Command (token-verticle): revoke every live credential and open ticket of an agent. Body:
+   * {@code {"agentId", "reason"}}. Reply: {@code {"revoked": n}}.
+   */
+  public static final String TOKEN_REVOKE_AGENT = "rollcall.token.revoke-agent";
+
+  /** Fact (token-verticle). Body: {@link TokenMessages.Revoked}. Caches drop these credentials at once. */
+  public static final String TOKEN_REVOKED = "rollcall.token.revoked";
+
   private Addresses() {
   }
 }

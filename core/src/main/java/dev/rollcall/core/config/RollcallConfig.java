@@ -153,6 +153,34 @@ public final class RollcallConfig {
     return (Duration) values.get(Setting.STARTUP_CHECK_TIMEOUT);
   }
 
+  public Optional<String> adminToken() {
+    return Optional.ofNullable((String) values.get(Setting.ADMIN_TOKEN));
+  }
+
+  public Duration ticketTtl() {
+    return (Duration) values.get(Setting.TICKET_TTL);
+  }
+
+  public Duration rotationGrace() {
+    return (Duration) values.get(Setting.ROTATION_GRACE);
+  }
+
+  public Optional<Duration> credentialLifetime() {
+    return Optional.ofNullable((Duration) values.get(Setting.CREDENTIAL_LIFETIME));
+  }
+
+  public int registerLimitPerAgent() {
+    return (Integer) values.get(Setting.REGISTER_LIMIT_PER_AGENT);
+  }
+
+  public int registerLimitPerSource() {
+    return (Integer) values.get(Setting.REGISTER_LIMIT_PER_SOURCE);
+  }
+
+  public Duration gatewayTimeout() {
+    return (Duration) values.get(Setting.GATEWAY_TIMEOUT);
+  }
+
   /**
    * The effective settings for logs and the start-up banner. URLs lose their password: this is printed.
    */
@@ -166,6 +194,7 @@ public final class RollcallConfig {
       json.put(s.key(), switch (s.kind()) {
         case DURATION -> Durations.format((Duration) v);
         case URL -> redactPassword((String) v);
+        case SECRET -> "***";
         default -> v;
       });
     }
@@ -201,6 +230,7 @@ public final class RollcallConfig {
     try {
       return switch (s.kind()) {
         case STRING -> requireNonEmpty(text);
+        case SECRET -> minLength(text, 16);
         case URL -> url(text);
         case PORT -> range(Integer.parseInt(text), 0, 65535);
         case POSITIVE_INT -> range(Integer.parseInt(text), 1, Integer.MAX_VALUE);
@@ -208,13 +238,20 @@ public final class RollcallConfig {
       };
     } catch (IllegalArgumentException e) {
       throw new ConfigException(s.env() + " (" + s.key() + ", from " + source + ") must be a "
-          + s.kind().expectation() + ", got '" + text + "'");
+          + s.kind().expectation() + (s.kind() == Setting.Kind.SECRET ? "" : ", got '" + text + "'"));
     }
   }
 
   private static String requireNonEmpty(String text) {
     if (text.isEmpty()) {
       throw new IllegalArgumentException("empty");
+    }
+    return text;
+  }
+
+  private static String minLength(String text, int min) {
+    if (text.length() < min) {
+      throw new IllegalArgumentException("too short");
     }
     return text;
   }

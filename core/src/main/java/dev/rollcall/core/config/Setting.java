@@ -32,7 +32,19 @@ public enum Setting {
   BUS_TIMEOUT("busTimeout", Kind.DURATION, "5s",
       "Send timeout of event-bus requests; shorter than any HTTP timeout above it."),
   STARTUP_CHECK_TIMEOUT("startupCheckTimeout", Kind.DURATION, "10s",
-      "serve: how long to wait for PostgreSQL and Redis at start-up before failing with a clear message.");
+      "serve: how long to wait for PostgreSQL and Redis at start-up before failing with a clear message."),
+  ADMIN_TOKEN("adminToken", Kind.SECRET, null,
+      "Bearer token of the operator API (at least 16 characters). Required by serve; dev generates and prints one."),
+  TICKET_TTL("ticketTtl", Kind.DURATION, "10m", "How long a bootstrap ticket can be redeemed."),
+  ROTATION_GRACE("rotationGrace", Kind.DURATION, "5m",
+      "After a successful template sync with rotation, how long the old credential stays valid unless the new one is used first."),
+  CREDENTIAL_LIFETIME("credentialLifetime", Kind.DURATION, null,
+      "Lifetime of agent credentials; unset means they do not expire. Agents are handed a successor well before expiry."),
+  REGISTER_LIMIT_PER_AGENT("registerLimitPerAgent", Kind.POSITIVE_INT, "10",
+      "Register attempts per agent per minute before 429."),
+  REGISTER_LIMIT_PER_SOURCE("registerLimitPerSource", Kind.POSITIVE_INT, "120",
+      "Register attempts per source address per minute before 429."),
+  GATEWAY_TIMEOUT("gatewayTimeout", Kind.DURATION, "5s", "Timeout of every call Rollcall makes to a gateway.");
 
   private final String key;
   private final Kind kind;
@@ -72,6 +84,8 @@ public enum Setting {
   /** The shape of a setting's value; each parses text (or a JSON number) and says what it expects. */
   public enum Kind {
     STRING("text"),
+    /** Text that is never printed: describe() shows it as ***. */
+    SECRET("text of at least 16 characters"),
     URL("URL"),
     PORT("port 0-65535"),
     POSITIVE_INT("integer >= 1"),

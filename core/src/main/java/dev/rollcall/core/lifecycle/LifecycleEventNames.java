@@ -21,6 +21,20 @@ public final class LifecycleEventNames {
   /** The agent row was created. */
   public static final String AGENT_CREATED = "lifecycle.agent.created";
 
+  /**
+   * The agent presented a credential that is not valid while it has no live credential at all: it is
+   * flagged for re-provisioning with a fresh ticket, so the bootstrap gate re-opens (seed 03).
+   */
+  public static final String CREDENTIAL_REBOOTSTRAP_REQUIRED = "lifecycle.credential.rebootstrap_required";
+  /** A second instance of the agent tried to redeem a ticket another instance already redeemed (seed 03). */
+  public static final String AGENT_DUPLICATE_INSTANCE = "lifecycle.agent.duplicate_instance";
+  /** A registration's response was lost; the unused credential was revoked and a new one minted. */
+  public static final String CREDENTIAL_REISSUED = "lifecycle.credential.reissued";
+  /** A bootstrap ticket was issued for a provision attempt. */
+  public static final String TICKET_ISSUED = "lifecycle.ticket.issued";
+  /** Credentials were revoked (deletion, rotation delivered, superseded epoch). */
+  public static final String CREDENTIAL_REVOKED = "lifecycle.credential.revoked";
+
   private LifecycleEventNames() {
   }
 }

@@ -25,7 +25,8 @@ public final class AgentChange {
     SUSPECT_SINCE("suspect_since"),
     REGISTERED_AT("registered_at"),
     LAST_PROVISION_ERROR("last_provision_error"),
-    TEMPLATE_VERSION("template_version");
+    TEMPLATE_VERSION("template_version"),
+    NEEDS_REBOOTSTRAP("needs_rebootstrap");
 
     final String sql;
 
@@ -96,6 +97,11 @@ public final class AgentChange {
 
   public AgentChange templateVersion(Integer version) {
     return set(Column.TEMPLATE_VERSION, version);
+  }
+
+  /** Flag (or clear) the agent for re-provisioning with a fresh bootstrap ticket. */
+  public AgentChange needsRebootstrap(boolean needed) {
+    return set(Column.NEEDS_REBOOTSTRAP, needed);
   }
 
   public boolean isEmpty() {

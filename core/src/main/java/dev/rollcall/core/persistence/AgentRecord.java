@@ -24,6 +24,7 @@ public record AgentRecord(
     Instant registeredAt,
     String lastProvisionError,
     Integer templateVersion,
+    boolean needsRebootstrap,
     Instant createdAt,
     Instant updatedAt) {
 
@@ -45,6 +46,7 @@ public record AgentRecord(
         instant(row.getOffsetDateTime("registered_at")),
         row.getString("last_provision_error"),
         row.getInteger("template_version"),
+        row.getBoolean("needs_rebootstrap"),
         instant(row.getOffsetDateTime("created_at")),
         instant(row.getOffsetDateTime("updated_at")));
   }
@@ -58,7 +60,8 @@ public record AgentRecord(
         .put("lifecycleStatus", status.wireName())
         .put("version", version)
         .put("provisionEpoch", provisionEpoch)
-        .put("wakeAttempts", wakeAttempts);
+        .put("wakeAttempts", wakeAttempts)
+        .put("needsRebootstrap", needsRebootstrap);
     putIfPresent(json, "statusReason", statusReason);
     putIfPresent(json, "statusChangedAt", statusChangedAt);
     putIfPresent(json, "checkinDeadline", checkinDeadline);

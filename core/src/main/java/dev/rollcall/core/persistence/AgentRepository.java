@@ -17,6 +17,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Instant;
@@ -88,15 +89,27 @@ public final class AgentRepository {
    */
   public Future<TransitionResult> transition(AgentRecord current, LifecycleTrigger trigger, AgentChange change,
                                              JsonObject detail) {
-    Transition transition;
-    try {
-      transition = LifecycleTable.decide(current.status(), trigger);
-    } catch (IllegalTransitionException e) {
-      return Future.succeededFuture(count(trigger, new TransitionResult.Illegal(current, e)));
+    // Illegal, or legal with nothing to write: answered without taking a connection.
+    TransitionResult early = withoutWriting(current, trigger, change);
+    if (early != null) {
+      return Future.succeededFuture(afterCommit(trigger, early));
     }
-    if (!transition.changesStatus() && change.isEmpty()) {
-      return Future.succeededFuture(count(trigger, new TransitionResult.Unchanged(current, transition)));
+    return pool.withTransaction(conn -> transitionIn(conn, current, trigger, change, detail))
+        .map(result -> afterCommit(trigger, result));
+  }
+
+  /**
+   * The same decision and conditional update, inside the caller's transaction (for example: consume a
+   * ticket, mint a credential and register the agent, all or nothing). Call {@link #afterCommit} with
+   * the trigger and the result once that transaction committed, so the transition is counted, logged and announced.
+   */
+  public Future<TransitionResult> transitionIn(SqlConnection conn, AgentRecord current, LifecycleTrigger trigger,
+                                               AgentChange change, JsonObject detail) {
+    TransitionResult early = withoutWriting(current, trigger, change);
+    if (early != null) {
+      return Future.succeededFuture(early);
     }
+    Transition transition = LifecycleTable.decide(current.status(), trigger);
     Instant now = clock.instant();
     boolean setReason = transition.changesStatus() && !change.setsStatusReason();
     AgentChange.Sql extra = change.toSql(setReason ? 7 : 6);
@@ -109,25 +122,72 @@ public final class AgentRepository {
     String sql = AgentSql.conditionalUpdate(String.join(", ", extra.fragments()), setReason);
     JsonObject eventDetail = (detail == null ? new JsonObject() : detail.copy()).put("reason", transition.reason());
 
-    return pool.withTransaction(conn -> conn.preparedQuery(sql).execute(Tuple.from(params))
-            .compose(rows -> {
-              if (rows.size() == 0) {
-                return Future.succeededFuture(Optional.<AgentRecord>empty());
-              }
-              AgentRecord after = AgentRecord.fromRow(rows.iterator().next());
-              return insertEvent(conn, after.id(), now, trigger.eventName(), current.status(), after.status(),
-                  after.version(), after.provisionEpoch(), eventDetail).map(Optional.of(after));
-            }))
-        .compose(updated -> {
-          if (updated.isPresent()) {
-            return Future.succeededFuture(applied(current, updated.get(), transition));
+    return conn.preparedQuery(sql).execute(Tuple.from(params))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return conn.preparedQuery(AgentSql.CURRENT_VERSION).execute(Tuple.of(current.id()))
+                .map(found -> found.size() == 0
+                    ? (TransitionResult) new TransitionResult.NotFound(current.id())
+                    : new TransitionResult.LostRace(current.id(), current.version(), found.iterator().next().getLong(0)));
           }
-          return pool.preparedQuery(AgentSql.CURRENT_VERSION).execute(Tuple.of(current.id()))
-              .map(rows -> rows.size() == 0
-                  ? (TransitionResult) new TransitionResult.NotFound(current.id())
-                  : new TransitionResult.LostRace(current.id(), current.version(), rows.iterator().next().getLong(0)));
-        })
-        .map(result -> count(trigger, result));
+          AgentRecord after = AgentRecord.fromRow(rows.iterator().next());
+          return insertEvent(conn, after.id(), now, trigger.eventName(), current.status(), after.status(),
+              after.version(), after.provisionEpoch(), eventDetail)
+              .map(id -> (TransitionResult) new TransitionResult.Applied(after, transition));
+        });
+  }
+
+  /** The result when nothing is to be written (illegal, or a stay without changes); null otherwise. */
+  private static TransitionResult withoutWriting(AgentRecord current, LifecycleTrigger trigger, AgentChange change) {
+    try {
+      Transition transition = LifecycleTable.decide(current.status(), trigger);
+      return !transition.changesStatus() && change.isEmpty() ? new TransitionResult.Unchanged(current, transition) : null;
+    } catch (IllegalTransitionException e) {
+      return new TransitionResult.Illegal(current, e);
+    }
+  }
+
+  /** Counts, logs and announces a committed result of {@link #transitionIn}; returns it unchanged. */
+  public TransitionResult afterCommit(LifecycleTrigger trigger, TransitionResult result) {
+    if (result instanceof TransitionResult.Applied applied) {
+      announce(applied);
+    }
+    Counter.builder(METRIC_TRANSITIONS)
+        .description("Lifecycle transition requests by trigger and outcome")
+        .tag("trigger", trigger.eventName())
+        .tag("outcome", result.outcome())
+        .register(meters)
+        .increment();
+    return result;
+  }
+
+  /** Reads the agent and locks its row until the caller's transaction ends. */
+  public Future<Optional<AgentRecord>> findForUpdate(SqlConnection conn, UUID id) {
+    return conn.preparedQuery(AgentSql.FIND_FOR_UPDATE).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(AgentRecord.fromRow(rows.iterator().next())));
+  }
+
+  /**
+   * Flags the agent for re-provisioning with a fresh ticket (it has no live credential), with its
+   * event, inside the caller's transaction. A conditional update like any other: it bumps the version.
+   * Returns false when the agent was already flagged or changed under the caller (it re-reads then).
+   */
+  public Future<Boolean> flagRebootstrapIn(SqlConnection conn, AgentRecord agent, JsonObject detail) {
+    if (agent.needsRebootstrap()) {
+      return Future.succeededFuture(false);
+    }
+    Instant now = clock.instant();
+    return conn.preparedQuery(AgentSql.FLAG_REBOOTSTRAP).execute(Tuple.of(agent.id(), agent.version(), utc(now)))
+        .compose(rows -> rows.size() == 0
+            ? Future.succeededFuture(false)
+            : insertEvent(conn, agent.id(), now, LifecycleEventNames.CREDENTIAL_REBOOTSTRAP_REQUIRED, null, null,
+                agent.version() + 1, agent.provisionEpoch(), detail == null ? new JsonObject() : detail).map(true));
+  }
+
+  /** Inserts an observation event inside the caller's transaction. */
+  public Future<Long> recordEventIn(SqlConnection conn, AgentRecord agent, String name, JsonObject detail) {
+    return insertEvent(conn, agent.id(), clock.instant(), name, null, null, agent.version(), agent.provisionEpoch(),
+        detail == null ? new JsonObject() : detail);
   }
 
   /**
@@ -152,35 +212,26 @@ public final class AgentRepository {
         });
   }
 
-  private TransitionResult applied(AgentRecord before, AgentRecord after, Transition transition) {
+  private void announce(TransitionResult.Applied applied) {
+    AgentRecord after = applied.agent();
+    Transition transition = applied.transition();
     LOG.atInfo()
         .addKeyValue("agent_id", after.id())
         .addKeyValue("event", transition.trigger().eventName())
-        .addKeyValue("from", before.status().wireName())
+        .addKeyValue("from", applied.transition().from().wireName())
         .addKeyValue("to", after.status().wireName())
         .addKeyValue("version", after.version())
         .addKeyValue("epoch", after.provisionEpoch())
         .log("lifecycle transition");
     if (transition.changesStatus()) {
       try {
-        onTransitioned.accept(new AgentTransitioned(after.id(), after.gatewayId(), before.status(), after.status(),
+        onTransitioned.accept(new AgentTransitioned(after.id(), after.gatewayId(), applied.transition().from(), after.status(),
             transition.trigger().eventName(), after.version(), after.provisionEpoch()));
       } catch (RuntimeException e) {
         // The notification is a hint; the committed row is the record. Never fail the caller for it.
         LOG.atWarn().setCause(e).addKeyValue("agent_id", after.id()).log("transition notification failed");
       }
     }
-    return new TransitionResult.Applied(after, transition);
-  }
-
-  private TransitionResult count(LifecycleTrigger trigger, TransitionResult result) {
-    Counter.builder(METRIC_TRANSITIONS)
-        .description("Lifecycle transition requests by trigger and outcome")
-        .tag("trigger", trigger.eventName())
-        .tag("outcome", result.outcome())
-        .register(meters)
-        .increment();
-    return result;
   }
 
   private static Future<Long> insertEvent(SqlClient client, UUID agentId, Instant at, String name,

@@ -4,7 +4,7 @@ package dev.rollcall.core.persistence;
 final class AgentSql {
   static final String COLUMNS = "id, gateway_id, name, lifecycle_status, status_reason, status_changed_at, version, "
       + "provision_epoch, wake_attempts, checkin_deadline, last_seen_at, suspect_since, registered_at, "
-      + "last_provision_error, template_version, created_at, updated_at";
+      + "last_provision_error, template_version, needs_rebootstrap, created_at, updated_at";
 
   static final String INSERT = "INSERT INTO agents (id, gateway_id, name, lifecycle_status, status_reason, "
       + "status_changed_at, version, provision_epoch, template_version, created_at, updated_at) "
@@ -13,6 +13,11 @@ final class AgentSql {
   static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM agents WHERE id = $1";
 
   static final String CURRENT_VERSION = "SELECT version FROM agents WHERE id = $1";
+
+  static final String FLAG_REBOOTSTRAP = "UPDATE agents SET needs_rebootstrap = true, version = version + 1, "
+      + "updated_at = $3 WHERE id = $1 AND version = $2 AND NOT needs_rebootstrap RETURNING id";
+
+  static final String FIND_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents WHERE id = $1 FOR UPDATE";
 
   /**
    * The conditional update. $1 id, $2 expected version, $3 expected status, $4 new status, $5 now,

@@ -22,7 +22,11 @@ public final class TestHttp {
   }
 
   public Response get(String path) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), Map.of());
+    return get(path, Map.of());
+  }
+
+  public Response get(String path, Map<String, String> headers) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), headers);
   }
 
   public Response post(String path, String body, Map<String, String> headers) {

@@ -1,0 +1,43 @@
+package dev.rollcall.token;
+
+/** The token-verticle's SQL, in one place. {@code $n} parameters only. */
+final class TokenSql {
+  static final String INSERT_TICKET = "INSERT INTO bootstrap_tickets "
+      + "(id, agent_id, provision_epoch, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
+  static final String FIND_TICKET_FOR_UPDATE = "SELECT id, agent_id, provision_epoch, secret_hash, expires_at, used_at, "
+      + "used_by_instance, credential_id FROM bootstrap_tickets WHERE id = $1 FOR UPDATE";
+
+  static final String CONSUME_TICKET = "UPDATE bootstrap_tickets SET used_at = $2, used_by_instance = $3, credential_id = $4 "
+      + "WHERE id = $1 AND used_at IS NULL RETURNING id";
+
+  static final String REPOINT_TICKET = "UPDATE bootstrap_tickets SET credential_id = $2 WHERE id = $1";
+
+  /** Open tickets of older attempts can never be redeemed once a newer epoch registers, or the agent is gone. */
+  static final String CLOSE_OPEN_TICKETS = "UPDATE bootstrap_tickets SET expires_at = $2 "
+      + "WHERE agent_id = $1 AND used_at IS NULL AND expires_at > $2";
+
+  static final String INSERT_CREDENTIAL = "INSERT INTO agent_credentials (id, agent_id, provision_epoch, instance_id, "
+      + "secret_hash, source, replaces_id, created_at, expires_at, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8)";
+
+  static final String FIND_CREDENTIAL = "SELECT id, agent_id, provision_epoch, secret_hash, first_used_at, expires_at, "
+      + "revoked_at, replaces_id FROM agent_credentials WHERE id = $1";
+
+  static final String COUNT_LIVE = "SELECT count(*) FROM agent_credentials WHERE agent_id = $1 AND provision_epoch = $2 "
+      + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)";
+
+  static final String REVOKE_ONE = "UPDATE agent_credentials SET revoked_at = $2, revoked_reason = $3, changed_at = $2 "
+      + "WHERE id = $1 AND revoked_at IS NULL RETURNING id";
+
+  static final String REVOKE_ALL_OF_AGENT = "UPDATE agent_credentials SET revoked_at = $2, revoked_reason = $3, changed_at = $2 "
+      + "WHERE agent_id = $1 AND revoked_at IS NULL RETURNING id";
+
+  static final String REVOKE_OLDER_EPOCHS = "UPDATE agent_credentials SET revoked_at = $3, revoked_reason = 'superseded_epoch', "
+      + "changed_at = $3 WHERE agent_id = $1 AND provision_epoch < $2 AND revoked_at IS NULL RETURNING id";
+
+  static final String MARK_USED = "UPDATE agent_credentials SET first_used_at = $2, changed_at = $2 "
+      + "WHERE id = $1 AND first_used_at IS NULL RETURNING agent_id, replaces_id";
+
+  private TokenSql() {
+  }
+}

@@ -1,9 +1,7 @@
 package dev.rollcall.app;
 
-import dev.rollcall.core.auth.OperatorAuth;
 import dev.rollcall.core.bus.Addresses;
-import dev.rollcall.core.health.ReadinessChecks;
-import dev.rollcall.core.http.HttpErrors;
+import dev.rollcall.core.http.NodeRouters;
 import dev.rollcall.core.http.RouteContributor;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
@@ -13,8 +11,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,15 +26,12 @@ final class HttpVerticle extends VerticleBase {
   private final List<RollcallModule> modules;
   private final List<Listener> listeners;
   private final PrometheusMeterRegistry registry;
-  private final OperatorAuth operatorAuth;
 
   HttpVerticle(NodeContext node, List<RollcallModule> modules, List<Listener> listeners, PrometheusMeterRegistry registry) {
     this.node = node;
     this.modules = modules;
     this.listeners = listeners;
     this.registry = registry;
-    this.operatorAuth = new OperatorAuth(node.config().adminToken()
-        .orElseThrow(() -> new IllegalStateException("the operator API needs an admin token")));
   }
 
   @Override
@@ -64,26 +57,7 @@ final class HttpVerticle extends VerticleBase {
   }
 
   private Router router(Listener listener, List<RouteContributor> contributors) {
-    Router router = Router.router(vertx);
-    // Every body is bounded; a larger one is refused with 413 before any handler reads it.
-    router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().bodyLimitBytes()));
-    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(ReadinessChecks.liveness(vertx)));
-    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(
-        ReadinessChecks.readiness(vertx, node.pool(), node.redisApi())));
-    if (listener.metrics()) {
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    }
-    if (listener.agentApi()) {
-      contributors.forEach(c -> c.mountAgentRoutes(router));
-    }
-    if (listener.operatorApi()) {
-      // Agent routes are matched first (they were added first and end the response), so everything else
-      // under /api/v1 is the operator API and needs the admin token, unknown paths included.
-      router.route("/api/v1/*").handler(operatorAuth);
-      contributors.forEach(c -> c.mountOperatorRoutes(router));
-    }
-    router.route().last().handler(HttpErrors::notFound);
-    router.route().failureHandler(HttpErrors::handleFailure);
-    return router;
+    return NodeRouters.build(vertx, node, contributors, listener.agentApi(), listener.operatorApi(),
+        listener.metrics() ? PrometheusScrapingHandler.create(registry) : null);
   }
 }

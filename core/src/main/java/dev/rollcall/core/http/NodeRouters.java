@@ -1,0 +1,51 @@
+package dev.rollcall.core.http;
+
+import dev.rollcall.core.auth.OperatorAuth;
+import dev.rollcall.core.health.ReadinessChecks;
+import dev.rollcall.core.node.NodeContext;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.util.List;
+
+/**
+ * Builds the one router of a listener from what the modules contribute: body limit, health, optional
+ * metrics, agent routes, then (behind the admin token) operator routes, JSON 404 and the JSON failure
+ * handler. The app's HTTP verticle and the test harness build routers the same way, here.
+ */
+public final class NodeRouters {
+  private NodeRouters() {
+  }
+
+  /**
+   * @param metrics the /metrics handler, or null to serve none on this listener
+   */
+  public static Router build(Vertx vertx, NodeContext node, List<RouteContributor> contributors, boolean agentApi,
+                             boolean operatorApi, Handler<RoutingContext> metrics) {
+    Router router = Router.router(vertx);
+    // Every body is bounded; a larger one is refused with 413 before any handler reads it.
+    router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().bodyLimitBytes()));
+    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(ReadinessChecks.liveness(vertx)));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(
+        ReadinessChecks.readiness(vertx, node.pool(), node.redisApi())));
+    if (metrics != null) {
+      router.get("/metrics").handler(metrics);
+    }
+    if (agentApi) {
+      contributors.forEach(c -> c.mountAgentRoutes(router));
+    }
+    if (operatorApi) {
+      // Agent routes are matched first (they were added first and end the response), so everything else
+      // under /api/v1 is the operator API and needs the admin token, unknown paths included.
+      router.route("/api/v1/*").handler(new OperatorAuth(node.config().adminToken()
+          .orElseThrow(() -> new IllegalStateException("the operator API needs an admin token"))));
+      contributors.forEach(c -> c.mountOperatorRoutes(router));
+    }
+    router.route().last().handler(HttpErrors::notFound);
+    router.route().failureHandler(HttpErrors::handleFailure);
+    return router;
+  }
+}

@@ -41,6 +41,26 @@ final class TokenRoutes implements RouteContributor {
     router.get("/api/v1/agents/:agentId/credential").handler(this::credential);
   }
 
+  @Override
+  public void mountOperatorRoutes(Router router) {
+    router.post("/api/v1/gateways/:gatewayId/templates/sync").handler(this::syncTemplates);
+  }
+
+  /** Seed 01's path: {@code ?rotate_tokens=true} also issues the gateway's agents new credentials. */
+  private void syncTemplates(RoutingContext rc) {
+    UUID gatewayId = RequestInputs.uuidParam(rc, "gatewayId");
+    String rotate = rc.queryParams().get("rotate_tokens");
+    if (rotate != null && !rotate.equals("true") && !rotate.equals("false")) {
+      throw dev.rollcall.core.http.ApiError.badRequest("invalid_query", "rotate_tokens must be true or false").exception();
+    }
+    // The sync retries the gateway itself; give it room beyond the usual bus timeout.
+    DeliveryOptions longer = new DeliveryOptions().setSendTimeout(node.config().gatewayTimeout().multipliedBy(4).toMillis());
+    node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_SYNC_TEMPLATES,
+            new JsonObject().put("gatewayId", gatewayId.toString()).put("rotateTokens", "true".equals(rotate)), longer)
+        .onSuccess(reply -> rc.json(reply.body()))
+        .onFailure(e -> HttpErrors.respond(rc, Failure.toApiError(e)));
+  }
+
   private void register(RoutingContext rc) {
     UUID agentId = RequestInputs.uuidParam(rc, "agentId");
     JsonObject body = RequestInputs.jsonBody(rc);

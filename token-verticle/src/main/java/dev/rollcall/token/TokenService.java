@@ -49,9 +49,14 @@ final class TokenService {
   private final Clock clock;
   private final RollcallConfig config;
   private final Consumer<TokenMessages.Revoked> onRevoked;
+  private final java.util.function.BiConsumer<Long, Runnable> timer;
 
+  /**
+   * @param timer schedules a retry after a delay in ms (vertx.setTimer); never a sleeping thread
+   */
   TokenService(Pool pool, AgentRepository agents, RegisterLimiter limiter, Clock clock, RollcallConfig config,
-               Consumer<TokenMessages.Revoked> onRevoked) {
+               Consumer<TokenMessages.Revoked> onRevoked, java.util.function.BiConsumer<Long, Runnable> timer) {
+    this.timer = timer;
     this.pool = pool;
     this.agents = agents;
     this.limiter = limiter;
@@ -266,7 +271,9 @@ final class TokenService {
   /** First use of a credential: proof of delivery. Retires the credential it replaces, if any. */
   Future<Void> markUsed(UUID credentialId) {
     Instant now = clock.instant();
-    return pool.withTransaction(conn -> conn.preparedQuery(TokenSql.MARK_USED).execute(Tuple.of(credentialId, utc(now)))
+    Instant lifetimeEnd = config.credentialLifetime().map(now::plus).orElse(null);
+    return pool.withTransaction(conn -> conn.preparedQuery(TokenSql.MARK_USED)
+            .execute(Tuple.from(Arrays.asList(credentialId, utc(now), utc(lifetimeEnd))))
             .compose(rows -> {
               Row row = first(rows);
               if (row == null || row.getUUID("replaces_id") == null) {
@@ -282,6 +289,110 @@ final class TokenService {
           }
           return null;
         });
+  }
+
+  /**
+   * Template sync of a gateway, rotating its agents' credentials when asked (seed 01's fix for drifted
+   * tokens). Mission Control commits the new hash before the gateway write and agents 401 when that
+   * write fails; here the old credential is only given an end after the gateway confirmed the write,
+   * and is retired early only when the agent proves it has the new one by using it.
+   */
+  Future<JsonObject> syncTemplates(UUID gatewayId, boolean rotate, GatewayRecordLookup gateways, GatewayWriter writer) {
+    Instant now = clock.instant();
+    return gateways.find(gatewayId).compose(found -> {
+      var gateway = found.orElseThrow(() -> ApiError.notFound("gateway_not_found", "gateway " + gatewayId + " does not exist").exception());
+      return pool.withTransaction(conn -> conn.preparedQuery(TokenSql.AGENTS_OF_GATEWAY).execute(Tuple.of(gatewayId, utc(now)))
+          .compose(rows -> {
+            List<SyncEntry> entries = new ArrayList<>();
+            Future<Void> chain = Future.succeededFuture();
+            for (Row row : rows) {
+              UUID agentId = row.getUUID("agent_id");
+              long epoch = row.getLong("provision_epoch");
+              UUID current = row.getUUID("credential_id");
+              if (!rotate || current == null) {
+                entries.add(new SyncEntry(agentId, epoch, null, null));
+                continue;
+              }
+              Secrets.IssuedSecret secret = Secrets.generate();
+              entries.add(new SyncEntry(agentId, epoch, current, secret.text()));
+              chain = chain.compose(v -> conn.preparedQuery(TokenSql.INSERT_ROTATION).execute(Tuple.from(Arrays.asList(
+                  secret.id(), agentId, epoch, Buffer.buffer(secret.hash()), current, utc(now),
+                  utc(now.plus(config.ticketTtl()))))).mapEmpty());
+            }
+            return chain.map(entries);
+          }))
+          .compose(entries -> writeWithRetries(writer, gateway.baseUrl(), syncBody(gateway.id(), gateway.templateVersion(), entries), 3)
+              .recover(e -> {
+                List<UUID> rotatedAgents = entries.stream().filter(x -> x.credential != null).map(x -> x.agentId).toList();
+                rotatedAgents.forEach(id -> agents.recordEvent(id, LifecycleEventNames.CREDENTIAL_ROTATION_FAILED,
+                    new JsonObject().put("gatewayId", gatewayId.toString()).put("error", e.getMessage())));
+                LOG.atWarn().addKeyValue("event", "token.rotation.failed").addKeyValue("gateway_id", gatewayId)
+                    .log("template sync failed; old credentials left valid: {}", e.getMessage());
+                return Future.failedFuture(new ApiError(502, "gateway_sync_failed", "the gateway did not confirm the "
+                    + "template sync (" + e.getMessage() + "); every old credential is still valid, retry the sync", true).exception());
+              })
+              .compose(written -> startGrace(entries, now))
+              .map(rotated -> new JsonObject().put("gatewayId", gatewayId.toString()).put("agents", entries.size())
+                  .put("rotated", rotated).put("templateVersion", gateway.templateVersion())));
+    });
+  }
+
+  private Future<Integer> startGrace(List<SyncEntry> entries, Instant writtenAt) {
+    List<SyncEntry> rotated = entries.stream().filter(x -> x.credential != null).toList();
+    if (rotated.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    UUID[] replaced = rotated.stream().map(x -> x.replaces).toArray(UUID[]::new);
+    Instant graceEnd = writtenAt.plus(config.rotationGrace());
+    return pool.preparedQuery(TokenSql.START_GRACE).execute(Tuple.of(replaced, utc(graceEnd), utc(clock.instant())))
+        .compose(r -> Future.all(rotated.stream().map(x -> agents.recordEvent(x.agentId, LifecycleEventNames.CREDENTIAL_ROTATED,
+            new JsonObject().put("replacedCredentialId", x.replaces.toString()).put("oldValidUntil", graceEnd.toString()))).toList()))
+        .map(done -> {
+          LOG.atInfo().addKeyValue("event", LifecycleEventNames.CREDENTIAL_ROTATED).addKeyValue("agents", rotated.size())
+              .log("template sync delivered rotated credentials; old ones end at {}", graceEnd);
+          return rotated.size();
+        });
+  }
+
+  private Future<JsonObject> writeWithRetries(GatewayWriter writer, String baseUrl, JsonObject body, int attempts) {
+    return writer.write(baseUrl, body).recover(e -> attempts <= 1
+        ? Future.failedFuture(e)
+        : delay(200L * (4 - attempts)).compose(v -> writeWithRetries(writer, baseUrl, body, attempts - 1)));
+  }
+
+  private Future<Void> delay(long ms) {
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    timer.accept(ms, p::complete);
+    return p.future();
+  }
+
+  private static JsonObject syncBody(UUID gatewayId, int templateVersion, List<SyncEntry> entries) {
+    io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+    for (SyncEntry e : entries) {
+      JsonObject a = new JsonObject().put("agentId", e.agentId.toString()).put("provisionEpoch", e.epoch);
+      if (e.credential != null) {
+        a.put("credential", e.credential);
+      }
+      list.add(a);
+    }
+    return new JsonObject().put("gatewayId", gatewayId.toString()).put("templateVersion", templateVersion).put("agents", list);
+  }
+
+  /** Finds a gateway (the gateway repository, as a function so tests and the verticle share one path). */
+  interface GatewayRecordLookup {
+    Future<Optional<dev.rollcall.core.persistence.GatewayRecord>> find(UUID id);
+  }
+
+  /** Writes a template sync to a gateway (the gateway client). */
+  interface GatewayWriter {
+    Future<JsonObject> write(String baseUrl, JsonObject body);
+  }
+
+  private record SyncEntry(UUID agentId, long epoch, UUID replaces, String credential) {
+    @Override
+    public String toString() {
+      return "SyncEntry[" + agentId + "]";
+    }
   }
 
   /** Revokes every live credential and closes every open ticket of the agent (deletion). */

@@ -35,8 +35,24 @@ final class TokenSql {
   static final String REVOKE_OLDER_EPOCHS = "UPDATE agent_credentials SET revoked_at = $3, revoked_reason = 'superseded_epoch', "
       + "changed_at = $3 WHERE agent_id = $1 AND provision_epoch < $2 AND revoked_at IS NULL RETURNING id";
 
-  static final String MARK_USED = "UPDATE agent_credentials SET first_used_at = $2, changed_at = $2 "
+  /** First use; a delivered rotation credential loses its pending expiry (it gets the normal lifetime, $3). */
+  static final String MARK_USED = "UPDATE agent_credentials SET first_used_at = $2, changed_at = $2, "
+      + "expires_at = CASE WHEN source = 'rotation' THEN $3 ELSE expires_at END "
       + "WHERE id = $1 AND first_used_at IS NULL RETURNING agent_id, replaces_id";
+
+  /** Each live agent of a gateway with the credential it uses now (null when it has none). */
+  static final String AGENTS_OF_GATEWAY = "SELECT DISTINCT ON (a.id) a.id AS agent_id, a.provision_epoch, c.id AS credential_id "
+      + "FROM agents a LEFT JOIN agent_credentials c ON c.agent_id = a.id AND c.provision_epoch = a.provision_epoch "
+      + "AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > $2) "
+      + "WHERE a.gateway_id = $1 AND a.lifecycle_status <> 'deleted' "
+      + "ORDER BY a.id, (c.first_used_at IS NOT NULL) DESC, c.created_at DESC";
+
+  static final String INSERT_ROTATION = "INSERT INTO agent_credentials (id, agent_id, provision_epoch, secret_hash, source, "
+      + "replaces_id, created_at, expires_at, changed_at) VALUES ($1, $2, $3, $4, 'rotation', $5, $6, $7, $6)";
+
+  /** After a successful gateway write: the replaced credentials end at the grace deadline $2 at the latest. */
+  static final String START_GRACE = "UPDATE agent_credentials SET expires_at = LEAST(COALESCE(expires_at, $2), $2), changed_at = $3 "
+      + "WHERE id = ANY($1) AND revoked_at IS NULL";
 
   private TokenSql() {
   }

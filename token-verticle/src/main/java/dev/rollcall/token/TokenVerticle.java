@@ -4,7 +4,9 @@ import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Failure;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.http.ApiError;
+import dev.rollcall.core.gateway.GatewayClient;
 import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.core.persistence.GatewayRepository;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -20,6 +22,7 @@ import java.util.function.Function;
 public final class TokenVerticle extends VerticleBase {
   private final NodeContext node;
   private TokenService service;
+  private GatewayClient gatewayClient;
 
   public TokenVerticle(NodeContext node) {
     this.node = node;
@@ -30,7 +33,10 @@ public final class TokenVerticle extends VerticleBase {
     RegisterLimiter limiter = new RegisterLimiter(node.redisApi(), node.clock(),
         node.config().registerLimitPerAgent(), node.config().registerLimitPerSource());
     service = new TokenService(node.pool(), node.agentRepository(), limiter, node.clock(), node.config(),
-        revoked -> vertx.eventBus().publish(Addresses.TOKEN_REVOKED, revoked.toJson()));
+        revoked -> vertx.eventBus().publish(Addresses.TOKEN_REVOKED, revoked.toJson()),
+        (ms, task) -> vertx.setTimer(ms, id -> task.run()));
+    gatewayClient = new GatewayClient(vertx, node.config().gatewayTimeout());
+    GatewayRepository gateways = node.gatewayRepository();
     return Future.all(
         consume(Addresses.TOKEN_ISSUE_TICKET, body -> service.issueTicket(TokenMessages.IssueTicket.fromJson(body))
             .map(TokenMessages.TicketIssued::toJson)),
@@ -41,7 +47,9 @@ public final class TokenVerticle extends VerticleBase {
         consume(Addresses.TOKEN_USED, body -> service.markUsed(UUID.fromString(body.getString("credentialId")))
             .map(v -> new JsonObject())),
         consume(Addresses.TOKEN_REVOKE_AGENT, body -> service.revokeAgent(UUID.fromString(body.getString("agentId")),
-            body.getString("reason", "revoked")).map(n -> new JsonObject().put("revoked", n))));
+            body.getString("reason", "revoked")).map(n -> new JsonObject().put("revoked", n))),
+        consume(Addresses.TOKEN_SYNC_TEMPLATES, body -> service.syncTemplates(UUID.fromString(body.getString("gatewayId")),
+            body.getBoolean("rotateTokens", false), gateways::find, gatewayClient::syncTemplates)));
   }
 
   /** A consumer never throws: every failure is answered with its code and ApiError JSON. */

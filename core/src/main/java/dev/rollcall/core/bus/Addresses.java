@@ -54,6 +54,13 @@ public final class Addresses {
    */
   public static final String TOKEN_REVOKE_AGENT = "rollcall.token.revoke-agent";
 
+  /**
+   * Command (token-verticle): template sync of a gateway, with token rotation when asked. Body:
+   * {@code {"gatewayId", "rotateTokens"}}. Reply: {@code {"gatewayId", "agents", "rotated", "templateVersion"}}.
+   * Fails 404 gateway_not_found, 502 gateway_sync_failed (old credentials untouched; retry).
+   */
+  public static final String TOKEN_SYNC_TEMPLATES = "rollcall.token.sync-templates";
+
   /** Fact (token-verticle). Body: {@link TokenMessages.Revoked}. Caches drop these credentials at once. */
   public static final String TOKEN_REVOKED = "rollcall.token.revoked";
 

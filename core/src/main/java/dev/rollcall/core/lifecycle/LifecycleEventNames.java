@@ -35,6 +35,11 @@ public final class LifecycleEventNames {
   /** Credentials were revoked (deletion, rotation delivered, superseded epoch). */
   public static final String CREDENTIAL_REVOKED = "lifecycle.credential.revoked";
 
+  /** A template sync with token rotation delivered a new credential to the agent's gateway (seed 01). */
+  public static final String CREDENTIAL_ROTATED = "lifecycle.credential.rotated";
+  /** A template sync with token rotation failed; the old credential was left untouched. */
+  public static final String CREDENTIAL_ROTATION_FAILED = "lifecycle.credential.rotation_failed";
+
   private LifecycleEventNames() {
   }
 }

@@ -200,6 +200,12 @@ public final class AgentRepository {
         .recover(e -> Future.failedFuture(translate(e, agent.gatewayId(), agent.name())));
   }
 
+  /** Records an observation event for an agent known only by id. */
+  public Future<Long> recordEvent(UUID agentId, String name, JsonObject detail) {
+    return pool.preparedQuery(AgentSql.INSERT_EVENT).execute(Tuple.from(java.util.Arrays.asList(agentId, utc(clock.instant()),
+        name, null, null, null, null, detail == null ? new JsonObject() : detail))).map(AgentRepository::firstLong);
+  }
+
   /** Events of one agent, oldest first, after event id {@code afterId}. */
   public Future<List<LifecycleEventRecord>> events(UUID agentId, long afterId, int limit) {
     return pool.preparedQuery(AgentSql.EVENTS).execute(Tuple.of(agentId, afterId, limit))

@@ -292,6 +292,52 @@ final class TokenService {
   }
 
   /**
+   * With a credential lifetime set, an agent is handed a successor once its credential has less than a
+   * third of its lifetime left, long before it expires: a long-running agent never sees a 401 gap. The
+   * old credential ends at its own expiry, or as soon as the successor is used.
+   */
+  Future<JsonObject> successor(UUID agentId, UUID credentialId) {
+    if (config.credentialLifetime().isEmpty()) {
+      return Future.succeededFuture(new JsonObject());
+    }
+    java.time.Duration lifetime = config.credentialLifetime().get();
+    Instant now = clock.instant();
+    return pool.withTransaction(conn -> conn.preparedQuery(TokenSql.FIND_CREDENTIAL_FOR_UPDATE).execute(Tuple.of(credentialId))
+            .compose(rows -> {
+              Row cred = first(rows);
+              if (cred == null || !cred.getUUID("agent_id").equals(agentId) || cred.getOffsetDateTime("revoked_at") != null
+                  || cred.getOffsetDateTime("expires_at") == null) {
+                return Future.succeededFuture(new Renewal(new JsonObject(), List.of()));
+              }
+              Instant expires = cred.getOffsetDateTime("expires_at").toInstant();
+              if (java.time.Duration.between(now, expires).compareTo(lifetime.dividedBy(3)) > 0 || !expires.isAfter(now)) {
+                return Future.succeededFuture(new Renewal(new JsonObject(), List.of()));
+              }
+              Secrets.IssuedSecret secret = Secrets.generate();
+              Instant successorExpires = now.plus(lifetime);
+              return conn.preparedQuery(TokenSql.REVOKE_UNUSED_SUCCESSORS).execute(Tuple.of(credentialId, utc(now)))
+                  .compose(revoked -> conn.preparedQuery(TokenSql.INSERT_SUCCESSOR).execute(Tuple.from(Arrays.asList(
+                          secret.id(), agentId, cred.getLong("provision_epoch"), cred.getString("instance_id"),
+                          Buffer.buffer(secret.hash()), credentialId, utc(now), utc(successorExpires))))
+                      .map(r -> new Renewal(new JsonObject().put("credential", secret.text())
+                          .put("credentialId", secret.id().toString()).put("expiresAt", successorExpires.toString()), ids(revoked))));
+            }))
+        .map(renewal -> {
+          if (!renewal.revoked.isEmpty()) {
+            onRevoked.accept(new TokenMessages.Revoked(agentId, renewal.revoked, "successor_reissued"));
+          }
+          return renewal.answer;
+        });
+  }
+
+  private record Renewal(JsonObject answer, List<UUID> revoked) {
+    @Override
+    public String toString() {
+      return "Renewal[" + revoked.size() + " revoked]";
+    }
+  }
+
+  /**
    * Template sync of a gateway, rotating its agents' credentials when asked (seed 01's fix for drifted
    * tokens). Mission Control commits the new hash before the gateway write and agents 401 when that
    * write fails; here the old credential is only given an end after the gateway confirmed the write,

@@ -54,6 +54,16 @@ final class TokenSql {
   static final String START_GRACE = "UPDATE agent_credentials SET expires_at = LEAST(COALESCE(expires_at, $2), $2), changed_at = $3 "
       + "WHERE id = ANY($1) AND revoked_at IS NULL";
 
+  static final String INSERT_SUCCESSOR = "INSERT INTO agent_credentials (id, agent_id, provision_epoch, instance_id, secret_hash, "
+      + "source, replaces_id, created_at, expires_at, changed_at) VALUES ($1, $2, $3, $4, $5, 'successor', $6, $7, $8, $7)";
+
+  /** Successors handed out before but never used: nobody holds them for sure, so they are replaced. */
+  static final String REVOKE_UNUSED_SUCCESSORS = "UPDATE agent_credentials SET revoked_at = $2, revoked_reason = 'successor_reissued', "
+      + "changed_at = $2 WHERE replaces_id = $1 AND source = 'successor' AND first_used_at IS NULL AND revoked_at IS NULL RETURNING id";
+
+  static final String FIND_CREDENTIAL_FOR_UPDATE = "SELECT id, agent_id, provision_epoch, instance_id, expires_at, revoked_at "
+      + "FROM agent_credentials WHERE id = $1 FOR UPDATE";
+
   private TokenSql() {
   }
 }

@@ -37,19 +37,29 @@ public final class TokenVerticle extends VerticleBase {
         (ms, task) -> vertx.setTimer(ms, id -> task.run()));
     gatewayClient = new GatewayClient(vertx, node.config().gatewayTimeout());
     GatewayRepository gateways = node.gatewayRepository();
-    return Future.all(
+    return Future.all(java.util.List.of(
         consume(Addresses.TOKEN_ISSUE_TICKET, body -> service.issueTicket(TokenMessages.IssueTicket.fromJson(body))
             .map(TokenMessages.TicketIssued::toJson)),
-        consume(Addresses.TOKEN_REGISTER, body -> service.register(TokenMessages.Register.fromJson(body))
-            .map(TokenMessages.Registered::toJson)),
-        consume(Addresses.TOKEN_VERIFY, body -> service.verify(TokenMessages.Verify.fromJson(body))
-            .map(TokenMessages.Verified::toJson)),
+        consume(Addresses.TOKEN_REGISTER, body -> counted("rollcall.token.registrations", "Register answers by outcome",
+            service.register(TokenMessages.Register.fromJson(body)).map(TokenMessages.Registered::toJson))),
+        consume(Addresses.TOKEN_VERIFY, body -> counted("rollcall.token.verifications",
+            "Credential-cache misses answered by the token-verticle, by outcome",
+            service.verify(TokenMessages.Verify.fromJson(body)).map(TokenMessages.Verified::toJson))),
         consume(Addresses.TOKEN_USED, body -> service.markUsed(UUID.fromString(body.getString("credentialId")))
             .map(v -> new JsonObject())),
         consume(Addresses.TOKEN_REVOKE_AGENT, body -> service.revokeAgent(UUID.fromString(body.getString("agentId")),
             body.getString("reason", "revoked")).map(n -> new JsonObject().put("revoked", n))),
+        consume(Addresses.TOKEN_SUCCESSOR, body -> service.successor(UUID.fromString(body.getString("agentId")),
+            UUID.fromString(body.getString("credentialId")))),
         consume(Addresses.TOKEN_SYNC_TEMPLATES, body -> service.syncTemplates(UUID.fromString(body.getString("gatewayId")),
-            body.getBoolean("rotateTokens", false), gateways::find, gatewayClient::syncTemplates)));
+            body.getBoolean("rotateTokens", false), gateways::find, gatewayClient::syncTemplates))));
+  }
+
+  /** Counts an answer by outcome: {@code ok} or its stable error code (a small fixed set). */
+  private Future<JsonObject> counted(String meter, String description, Future<JsonObject> answer) {
+    return answer.onComplete(ar -> io.micrometer.core.instrument.Counter.builder(meter).description(description)
+        .tag("outcome", ar.succeeded() ? "ok" : ApiError.of(ar.cause()).error())
+        .register(node.meters()).increment());
   }
 
   /** A consumer never throws: every failure is answered with its code and ApiError JSON. */

@@ -121,6 +121,8 @@ class TokenApiTest {
       assertThat(servers.query("SELECT count(*) FROM agent_credentials WHERE agent_id = '" + agent.id() + "'")).containsExactly("1");
       assertThat(eventNames(agent)).contains("lifecycle.agent.duplicate_instance");
     }
+    assertThat(node.meters().counter("rollcall.token.registrations", "outcome", "ok").count()).isEqualTo(5);
+    assertThat(node.meters().counter("rollcall.token.registrations", "outcome", "duplicate_instance").count()).isEqualTo(5);
   }
 
   @Test
@@ -211,6 +213,42 @@ class TokenApiTest {
     assertThat(again.status()).isEqualTo(200);
     secret(again.json().getString("credential"));
     assertThat(await(agents.find(agent.id())).orElseThrow().needsRebootstrap()).isFalse();
+  }
+
+  @Test
+  void verifiedCredentialsAreCheckedLocallyWithoutABusRoundTripPerCall() {
+    AgentRecord agent = newAgent("alpha");
+    String credential = secret(register(agent.id(), issueTicket(agent), "box-1").json().getString("credential"));
+    java.util.concurrent.atomic.AtomicInteger verifies = new java.util.concurrent.atomic.AtomicInteger();
+    node.vertx().eventBus().addOutboundInterceptor(ctx -> {
+      if (Addresses.TOKEN_VERIFY.equals(ctx.message().address())) {
+        verifies.incrementAndGet();
+      }
+      ctx.next();
+    });
+    assertThat(http.get(AGENTS + agent.id() + "/credential", Map.of("X-Agent-Token", credential)).status()).isEqualTo(200);
+    int afterFirst = verifies.get();
+    for (int i = 0; i < 50; i++) {
+      assertThat(http.get(AGENTS + agent.id() + "/credential", Map.of("X-Agent-Token", credential)).status()).isEqualTo(200);
+    }
+    // Each HTTP verticle instance misses once at most; after that, no call leaves the event loop.
+    assertThat(afterFirst).isLessThanOrEqualTo(1);
+    assertThat(verifies.get()).isEqualTo(afterFirst);
+  }
+
+  @Test
+  void aRevocationWhoseBusFactIsLostStillReachesTheCacheWithinASecond() {
+    AgentRecord agent = newAgent("alpha");
+    String credential = secret(register(agent.id(), issueTicket(agent), "box-1").json().getString("credential"));
+    assertThat(http.get(AGENTS + agent.id() + "/credential", Map.of("X-Agent-Token", credential)).status()).isEqualTo(200);
+    // Revoke behind the bus's back: only the changed_at poll can tell the cache.
+    String id = credential.substring(0, credential.indexOf('.'));
+    servers.query("UPDATE agent_credentials SET revoked_at = now(), changed_at = now(), revoked_reason = 'test' "
+        + "WHERE id = '" + id + "' RETURNING id");
+    long revokedAt = System.nanoTime();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).until(() ->
+        http.get(AGENTS + agent.id() + "/credential", Map.of("X-Agent-Token", credential)).status() == 401);
+    assertThat(Duration.ofNanos(System.nanoTime() - revokedAt)).isLessThan(Duration.ofMillis(1500));
   }
 
   @Test

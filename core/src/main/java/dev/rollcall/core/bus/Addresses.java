@@ -61,6 +61,14 @@ public final class Addresses {
    */
   public static final String TOKEN_SYNC_TEMPLATES = "rollcall.token.sync-templates";
 
+  /**
+   * Command (token-verticle): when credentials have a lifetime, the successor of a credential that is
+   * close to expiry. Body: {@code {"agentId", "credentialId"}}. Reply: {@code {}} when none is due yet,
+   * else {@code {"credential", "credentialId", "expiresAt"}} (shown once; a repeated request re-mints and
+   * revokes the unused previous successor).
+   */
+  public static final String TOKEN_SUCCESSOR = "rollcall.token.successor";
+
   /** Fact (token-verticle). Body: {@link TokenMessages.Revoked}. Caches drop these credentials at once. */
   public static final String TOKEN_REVOKED = "rollcall.token.revoked";
 

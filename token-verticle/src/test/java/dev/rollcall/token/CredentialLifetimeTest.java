@@ -40,12 +40,8 @@ class CredentialLifetimeTest {
 
   @Test
   void aLongRunningAgentSwitchesToItsSuccessorBeforeExpiryAndNeverSeesA401() {
-    var gw = await(node.context().gatewayRepository().create("gw-1", "http://127.0.0.1:1", 1));
-    AgentRecord agent = await(node.context().agentRepository().create(gw.id(), "long-runner", 1));
-    JsonObject ticket = await(node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET,
-        new TokenMessages.IssueTicket(agent.id(), 1).toJson())).body();
-    JsonObject registered = node.http().post("/api/v1/agents/" + agent.id() + "/register",
-        new JsonObject().put("ticket", ticket.getString("ticket")).put("instanceId", "box").encode(), Map.of()).json();
+    AgentRecord agent = newAgent("long-runner");
+    JsonObject registered = register(agent);
     assertThat(registered.getString("expiresAt")).isNotNull();
 
     // An agent that calls every minute for two hours, and takes a successor when it is handed one.
@@ -74,15 +70,23 @@ class CredentialLifetimeTest {
 
   @Test
   void noSuccessorBeforeTheRenewalWindow() {
-    var gw = await(node.context().gatewayRepository().create("gw-1", "http://127.0.0.1:1", 1));
-    AgentRecord agent = await(node.context().agentRepository().create(gw.id(), "fresh", 1));
-    JsonObject ticket = await(node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET,
-        new TokenMessages.IssueTicket(agent.id(), 1).toJson())).body();
-    String credential = node.http().post("/api/v1/agents/" + agent.id() + "/register",
-        new JsonObject().put("ticket", ticket.getString("ticket")).put("instanceId", "box").encode(), Map.of()).json().getString("credential");
+    AgentRecord agent = newAgent("fresh");
+    String credential = register(agent).getString("credential");
     clock.advance(Duration.ofMinutes(15));
     TestHttp.Response r = node.http().get("/api/v1/agents/" + agent.id() + "/credential", Map.of("X-Agent-Token", credential));
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().containsKey("successor")).isFalse();
+  }
+
+  private AgentRecord newAgent(String name) {
+    var gw = await(node.context().gatewayRepository().create("gw-" + name, "http://127.0.0.1:1", 1));
+    return await(node.context().agentRepository().create(gw.id(), name, 1));
+  }
+
+  private JsonObject register(AgentRecord agent) {
+    JsonObject ticket = await(node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET,
+        new TokenMessages.IssueTicket(agent.id(), agent.provisionEpoch()).toJson())).body();
+    return node.http().post("/api/v1/agents/" + agent.id() + "/register",
+        new JsonObject().put("ticket", ticket.getString("ticket")).put("instanceId", "box").encode(), Map.of()).json();
   }
 }

@@ -7,6 +7,7 @@ import dev.rollcall.core.http.ApiException;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
 import dev.rollcall.core.testing.RealServersExtension;
+import dev.rollcall.core.testing.TestNode;
 import dev.rollcall.core.testing.TestServers;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -268,22 +269,11 @@ class AgentRepositoryTest {
     return ((TransitionResult.Applied) result).agent();
   }
 
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("future did not succeed: " + e, e);
-    }
+  private static <T> T await(Future<T> future) {
+    return TestNode.await(future);
   }
 
-  static Throwable awaitFailure(Future<?> future) {
-    try {
-      future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      return e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    throw new AssertionError("future succeeded but a failure was expected");
+  private static Throwable awaitFailure(Future<?> future) {
+    return TestNode.awaitFailure(future);
   }
 }

@@ -1,10 +1,15 @@
 package dev.rollcall.heartbeat;
 
+import dev.rollcall.core.http.RouteContributor;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.vertx.core.Future;
+import java.util.List;
 
-/** Deploys the heartbeat module on a node. */
+/**
+ * The heartbeat intake. It owns no verticle: heartbeats are served by the node's HTTP verticle
+ * instances directly (the hot path must not cross the event bus per request), through these routes.
+ */
 public final class HeartbeatModule implements RollcallModule {
   public static final String NAME = "heartbeat";
 
@@ -15,6 +20,11 @@ public final class HeartbeatModule implements RollcallModule {
 
   @Override
   public Future<?> deploy(NodeContext node) {
-    return node.vertx().deployVerticle(new HeartbeatVerticle());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public List<RouteContributor> routes(NodeContext node) {
+    return List.of(new HeartbeatRoutes(node));
   }
 }

@@ -1,5 +1,6 @@
 package dev.rollcall.token;
 
+import dev.rollcall.core.auth.CredentialRenewal;
 import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Failure;
@@ -61,12 +62,6 @@ final class TokenRoutes implements RouteContributor {
         .onFailure(e -> HttpErrors.respond(rc, Failure.toApiError(e)));
   }
 
-  private boolean renewalDue(java.time.Instant expiresAt) {
-    return node.config().credentialLifetime()
-        .map(lifetime -> java.time.Duration.between(node.clock().instant(), expiresAt).compareTo(lifetime.dividedBy(3)) <= 0)
-        .orElse(false);
-  }
-
   private void register(RoutingContext rc) {
     UUID agentId = RequestInputs.uuidParam(rc, "agentId");
     JsonObject body = RequestInputs.jsonBody(rc);
@@ -86,27 +81,16 @@ final class TokenRoutes implements RouteContributor {
         .onSuccess(agent -> {
           JsonObject json = new JsonObject().put("agentId", agent.agentId().toString())
               .put("credentialId", agent.credentialId().toString()).put("provisionEpoch", agent.provisionEpoch());
-          if (agent.expiresAt() == null) {
-            rc.json(json);
-            return;
+          if (agent.expiresAt() != null) {
+            json.put("expiresAt", agent.expiresAt().toString());
           }
-          json.put("expiresAt", agent.expiresAt().toString());
-          // Within the renewal window the answer carries the successor, so the agent switches before expiry.
-          if (!renewalDue(agent.expiresAt())) {
+          CredentialRenewal.successorIfDue(node, agent).onComplete(ar -> {
+            if (ar.result() != null) {
+              json.put("successor", ar.result());
+              rc.response().putHeader("cache-control", "no-store");
+            }
             rc.json(json);
-            return;
-          }
-          node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_SUCCESSOR, new JsonObject()
-                  .put("agentId", agentId.toString()).put("credentialId", agent.credentialId().toString()), bus)
-              .onSuccess(reply -> {
-                if (!reply.body().isEmpty()) {
-                  json.put("successor", reply.body());
-                  rc.response().putHeader("cache-control", "no-store");
-                }
-                rc.json(json);
-              })
-              // The credential is valid; a successor can be fetched on the next call.
-              .onFailure(e -> rc.json(json));
+          });
         })
         .onFailure(rc::fail);
   }

@@ -141,6 +141,15 @@ public final class RollcallConfig {
     return (Duration) values.get(Setting.HEARTBEAT_INTERVAL);
   }
 
+  public Duration lastSeenWriteEvery() {
+    return (Duration) values.get(Setting.LAST_SEEN_WRITE_EVERY);
+  }
+
+  /** A liveness lease lasts three heartbeat intervals: one late or lost heartbeat never expires it. */
+  public Duration leaseTtl() {
+    return heartbeatInterval().multipliedBy(3);
+  }
+
   public int pgPoolSize() {
     return (Integer) values.get(Setting.PG_POOL_SIZE);
   }

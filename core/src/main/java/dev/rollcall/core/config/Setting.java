@@ -28,6 +28,8 @@ public enum Setting {
       "Seed 02: how long after registration a starting agent with a fresh heartbeat is promoted to ready."),
   HEARTBEAT_INTERVAL("heartbeatInterval", Kind.DURATION, "10s",
       "Interval the control plane asks agents to heartbeat at (jitter is added per answer)."),
+  LAST_SEEN_WRITE_EVERY("lastSeenWriteEvery", Kind.DURATION, "60s",
+      "How often a steady agent's last_seen_at reaches PostgreSQL; liveness itself is a Redis lease refreshed by every heartbeat."),
   PG_POOL_SIZE("pgPoolSize", Kind.POSITIVE_INT, "8", "PostgreSQL connections per Rollcall node."),
   BUS_TIMEOUT("busTimeout", Kind.DURATION, "5s",
       "Send timeout of event-bus requests; shorter than any HTTP timeout above it."),

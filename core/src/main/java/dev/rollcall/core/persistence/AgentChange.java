@@ -26,7 +26,8 @@ public final class AgentChange {
     REGISTERED_AT("registered_at"),
     LAST_PROVISION_ERROR("last_provision_error"),
     TEMPLATE_VERSION("template_version"),
-    NEEDS_REBOOTSTRAP("needs_rebootstrap");
+    NEEDS_REBOOTSTRAP("needs_rebootstrap"),
+    NEEDS_TEMPLATE_SYNC("needs_template_sync");
 
     final String sql;
 
@@ -102,6 +103,11 @@ public final class AgentChange {
   /** Flag (or clear) the agent for re-provisioning with a fresh bootstrap ticket. */
   public AgentChange needsRebootstrap(boolean needed) {
     return set(Column.NEEDS_REBOOTSTRAP, needed);
+  }
+
+  /** Flag (or clear) the agent as running templates older than its gateway's. */
+  public AgentChange needsTemplateSync(boolean needed) {
+    return set(Column.NEEDS_TEMPLATE_SYNC, needed);
   }
 
   public boolean isEmpty() {

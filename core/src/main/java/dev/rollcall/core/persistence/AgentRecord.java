@@ -25,6 +25,7 @@ public record AgentRecord(
     String lastProvisionError,
     Integer templateVersion,
     boolean needsRebootstrap,
+    boolean needsTemplateSync,
     Instant createdAt,
     Instant updatedAt) {
 
@@ -47,6 +48,7 @@ public record AgentRecord(
         row.getString("last_provision_error"),
         row.getInteger("template_version"),
         row.getBoolean("needs_rebootstrap"),
+        row.getBoolean("needs_template_sync"),
         instant(row.getOffsetDateTime("created_at")),
         instant(row.getOffsetDateTime("updated_at")));
   }
@@ -61,7 +63,8 @@ public record AgentRecord(
         .put("version", version)
         .put("provisionEpoch", provisionEpoch)
         .put("wakeAttempts", wakeAttempts)
-        .put("needsRebootstrap", needsRebootstrap);
+        .put("needsRebootstrap", needsRebootstrap)
+        .put("needsTemplateSync", needsTemplateSync);
     putIfPresent(json, "statusReason", statusReason);
     putIfPresent(json, "statusChangedAt", statusChangedAt);
     putIfPresent(json, "checkinDeadline", checkinDeadline);

@@ -4,7 +4,7 @@ package dev.rollcall.core.persistence;
 final class AgentSql {
   static final String COLUMNS = "id, gateway_id, name, lifecycle_status, status_reason, status_changed_at, version, "
       + "provision_epoch, wake_attempts, checkin_deadline, last_seen_at, suspect_since, registered_at, "
-      + "last_provision_error, template_version, needs_rebootstrap, created_at, updated_at";
+      + "last_provision_error, template_version, needs_rebootstrap, needs_template_sync, created_at, updated_at";
 
   static final String INSERT = "INSERT INTO agents (id, gateway_id, name, lifecycle_status, status_reason, "
       + "status_changed_at, version, provision_epoch, template_version, created_at, updated_at) "

@@ -56,7 +56,7 @@ public final class TestNode implements AutoCloseable {
     RollcallConfig config = RollcallConfig.of(settings);
     Vertx vertx = Vertx.vertx();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    Redis redis = RedisClients.client(vertx, servers.redisUrl());
+    Redis redis = RedisClients.client(vertx, config.redisUrl().orElseThrow());
     NodeContext node = new NodeContext("test-node", vertx, config, Databases.pool(vertx, servers.pgUrl(), 8),
         redis, RedisAPI.api(redis), meters, clock);
     for (RollcallModule module : modules) {

@@ -1,0 +1,74 @@
+package dev.rollcall.heartbeat;
+
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.lifecycle.LifecycleTable;
+import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.lifecycle.Transition;
+import dev.rollcall.core.persistence.AgentChange;
+import dev.rollcall.core.persistence.AgentRecord;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * What one heartbeat means for the agent's record: pure, so every rule is tested without a clock or a
+ * database. Liveness itself is a Redis lease; PostgreSQL is written only when something changed
+ * (status, escalation, template version, suspicion) or when {@code last_seen_at} is due (coalesced).
+ */
+final class HeartbeatPolicy {
+  private HeartbeatPolicy() {
+  }
+
+  /**
+   * @param lastSeenWritten when this agent's last_seen_at last reached PostgreSQL (null: never)
+   * @param gatewayTemplateVersion the version the agent's gateway should run (null: unknown)
+   */
+  static Decision decide(AgentRecord agent, HeartbeatReport report, Integer gatewayTemplateVersion, Instant lastSeenWritten,
+                         Instant now, Duration maxTransition, Duration lastSeenWriteEvery) {
+    LifecycleTrigger trigger = report.status().trigger;
+    // Seed 02, rule 1: a fresh heartbeat from an agent registered longer ago than max_transition ends
+    // startup, whatever the agent keeps reporting.
+    if (agent.status() == LifecycleStatus.STARTING && trigger == LifecycleTrigger.REPORTED_STARTING
+        && agent.registeredAt() != null && !agent.registeredAt().plus(maxTransition).isAfter(now)) {
+      trigger = LifecycleTrigger.STARTUP_PROMOTED;
+    }
+    Optional<Transition> transition = LifecycleTable.lookup(agent.status(), trigger);
+    if (transition.isEmpty()) {
+      return new Decision(trigger, null, null, false, false);
+    }
+    // Seed 01: the first check-in after a wake resets escalation.
+    boolean escalationPending = agent.wakeAttempts() > 0 || agent.checkinDeadline() != null;
+    boolean templateBehind = report.templateVersion() != null && gatewayTemplateVersion != null
+        && report.templateVersion() < gatewayTemplateVersion;
+    boolean templateChanged = report.templateVersion() != null && !report.templateVersion().equals(agent.templateVersion());
+    boolean lastSeenDue = lastSeenWritten == null || !lastSeenWritten.plus(lastSeenWriteEvery).isAfter(now);
+    boolean write = transition.get().changesStatus() || escalationPending || templateChanged
+        || templateBehind != agent.needsTemplateSync() || agent.suspectSince() != null || lastSeenDue;
+    if (!write) {
+      return new Decision(trigger, transition.get(), null, false, templateBehind);
+    }
+    AgentChange change = AgentChange.create().lastSeenAt(now).needsTemplateSync(templateBehind);
+    if (escalationPending) {
+      change.wakeAttempts(0).checkinDeadline(null);
+    }
+    if (agent.suspectSince() != null) {
+      change.suspectSince(null);
+    }
+    if (templateChanged) {
+      change.templateVersion(report.templateVersion());
+    }
+    if (report.status() == HeartbeatReport.Reported.STOPPING && transition.get().changesStatus()) {
+      change.statusReason("the agent reported stopping");
+    }
+    return new Decision(trigger, transition.get(), change, escalationPending, templateBehind);
+  }
+
+  /**
+   * @param transition null when the trigger is illegal in the agent's status (only a deleted agent)
+   * @param change null when nothing is written to PostgreSQL for this heartbeat
+   * @param checkedInAfterWake record seed 01's {@code lifecycle.reconcile.skip_not_stuck} evidence
+   */
+  record Decision(LifecycleTrigger trigger, Transition transition, AgentChange change, boolean checkedInAfterWake,
+                  boolean templateSyncRequired) {
+  }
+}

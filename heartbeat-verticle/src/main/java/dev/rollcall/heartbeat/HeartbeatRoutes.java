@@ -1,0 +1,225 @@
+package dev.rollcall.heartbeat;
+
+import dev.rollcall.core.auth.CredentialRenewal;
+import dev.rollcall.core.auth.CredentialVerifier;
+import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.AgentTransitioned;
+import dev.rollcall.core.http.ApiError;
+import dev.rollcall.core.http.HttpErrors;
+import dev.rollcall.core.http.RequestInputs;
+import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.lifecycle.LifecycleEventNames;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.AgentRepository;
+import dev.rollcall.core.persistence.GatewayRecord;
+import dev.rollcall.core.persistence.TransitionResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code POST /api/v1/agents/{agentId}/heartbeat}: the hot path. Verified from the local credential
+ * cache, rate-limited per credential, liveness stored as a Redis lease by group commit, and the agent
+ * record read from a local snapshot and written only when {@link HeartbeatPolicy} says something
+ * changed. No event-bus round trip per request. One instance per HTTP verticle instance.
+ */
+final class HeartbeatRoutes implements RouteContributor {
+  private static final Duration GATEWAY_CACHE = Duration.ofSeconds(30);
+  private static final int MAX_SNAPSHOTS = 500_000;
+
+  private final NodeContext node;
+  private final CredentialVerifier verifier;
+  private final AgentRepository agents;
+  private final LivenessStore liveness;
+  private final HeartbeatRateLimiter limiter;
+  private final Map<UUID, Snapshot> snapshots = new LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<UUID, Snapshot> eldest) {
+      return size() > MAX_SNAPSHOTS;
+    }
+  };
+  private final Map<UUID, GatewayVersion> gateways = new HashMap<>();
+  private final Counter received;
+  private final Counter accepted;
+  private final Timer intake;
+
+  HeartbeatRoutes(NodeContext node) {
+    this.node = node;
+    this.verifier = new CredentialVerifier(node.vertx(), node.pool(), node.clock(), node.config().busTimeout());
+    this.agents = node.agentRepository();
+    this.liveness = new LivenessStore(node.vertx(), node.redis(), node.config().leaseTtl(), node.meters());
+    this.limiter = new HeartbeatRateLimiter(node.config().heartbeatInterval(), 5, 4);
+    this.received = Counter.builder("rollcall.heartbeat.received").description("Heartbeats received").register(node.meters());
+    this.accepted = Counter.builder("rollcall.heartbeat.accepted").description("Heartbeats accepted").register(node.meters());
+    this.intake = Timer.builder("rollcall.heartbeat.intake").description("Heartbeat intake latency, request to answer")
+        .publishPercentileHistogram().register(node.meters());
+    // Another writer moved an agent: drop the snapshot so the next heartbeat reads the record again.
+    node.vertx().eventBus().<JsonObject>consumer(Addresses.AGENT_TRANSITIONED, msg -> {
+      AgentTransitioned fact = AgentTransitioned.fromJson(msg.body());
+      Snapshot s = snapshots.get(fact.agentId());
+      if (s != null && s.agent.version() < fact.version()) {
+        snapshots.remove(fact.agentId());
+      }
+    });
+  }
+
+  @Override
+  public void mountAgentRoutes(Router router) {
+    router.post("/api/v1/agents/:agentId/heartbeat").handler(this::heartbeat);
+  }
+
+  private void heartbeat(RoutingContext rc) {
+    long started = System.nanoTime();
+    received.increment();
+    UUID agentId;
+    HeartbeatReport report;
+    try {
+      agentId = RequestInputs.uuidParam(rc, "agentId");
+      report = HeartbeatReport.parse(RequestInputs.jsonBody(rc));
+    } catch (RuntimeException bad) {
+      reject(rc, ApiError.of(bad));
+      return;
+    }
+    verifier.verify(rc.request().getHeader(CredentialVerifier.HEADER), agentId)
+        .compose(credential -> {
+          if (!limiter.tryAcquire(credential.credentialId(), TimeUnit.MILLISECONDS.toNanos(node.clock().millis()))) {
+            return Future.failedFuture(new ApiError(429, "heartbeat_rate_limited", "heartbeats far faster than "
+                + "nextHeartbeatMs; slow down", true).with("retryAfterSeconds", node.config().heartbeatInterval().toSeconds()).exception());
+          }
+          Instant now = node.clock().instant();
+          return snapshot(agentId)
+              .compose(snapshot -> {
+                if (snapshot.agent.provisionEpoch() != credential.provisionEpoch()) {
+                  return Future.failedFuture(ApiError.conflict("stale_epoch", "this instance belongs to provision attempt "
+                      + credential.provisionEpoch() + " but the agent is at " + snapshot.agent.provisionEpoch()
+                      + "; this instance must stop", false).exception());
+                }
+                return apply(snapshot, report, now, 2);
+              })
+              .compose(agent -> Future.all(liveness.record(agentId, now.toEpochMilli()),
+                      CredentialRenewal.successorIfDue(node, credential))
+                  .map(all -> answer(agent, report, all.resultAt(1))));
+        })
+        .onSuccess(json -> {
+          accepted.increment();
+          intake.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+          rc.json(json);
+        })
+        .onFailure(e -> reject(rc, dev.rollcall.core.bus.Failure.toApiError(e)));
+  }
+
+  /** Decides and, when something changed, writes; a lost race re-reads and decides again. */
+  private Future<Applied> apply(Snapshot snapshot, HeartbeatReport report, Instant now, int attemptsLeft) {
+    AgentRecord agent = snapshot.agent;
+    if (agent.status() == LifecycleStatus.DELETED) {
+      return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agent.id() + " was deleted; stop", false).exception());
+    }
+    return gatewayVersion(agent.gatewayId()).compose(gatewayVersion -> {
+      HeartbeatPolicy.Decision d = HeartbeatPolicy.decide(agent, report, gatewayVersion, snapshot.lastSeenWritten, now,
+          node.config().maxTransition(), node.config().lastSeenWriteEvery());
+      if (d.transition() == null) {
+        return Future.failedFuture(ApiError.conflict("heartbeat_refused", "a " + report.status().name().toLowerCase()
+            + " heartbeat is not accepted while the agent is " + agent.status().wireName(), false).exception());
+      }
+      if (d.change() == null) {
+        return Future.succeededFuture(new Applied(agent, gatewayVersion, d.templateSyncRequired()));
+      }
+      JsonObject detail = report.detail() == null ? new JsonObject() : new JsonObject().put("reported", report.detail());
+      return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, d.trigger(), d.change(), detail)
+              .compose(result -> result instanceof TransitionResult.Applied && d.checkedInAfterWake()
+                  ? agents.recordEventIn(conn, ((TransitionResult.Applied) result).agent(), LifecycleEventNames.RECONCILE_SKIP_NOT_STUCK,
+                      new JsonObject().put("why", "the agent checked in; wake escalation reset")).map(result)
+                  : Future.succeededFuture(result)))
+          .map(result -> agents.afterCommit(d.trigger(), result))
+          .compose(result -> {
+            if (result instanceof TransitionResult.Applied applied) {
+              snapshots.put(agent.id(), new Snapshot(applied.agent(), now));
+              return Future.succeededFuture(new Applied(applied.agent(), gatewayVersion, d.templateSyncRequired()));
+            }
+            if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
+              snapshots.remove(agent.id());
+              return snapshot(agent.id()).compose(fresh -> apply(fresh, report, now, attemptsLeft - 1));
+            }
+            if (result instanceof TransitionResult.NotFound) {
+              snapshots.remove(agent.id());
+              return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agent.id() + " does not exist").exception());
+            }
+            return Future.failedFuture(ApiError.unavailable("agent_contended", "the agent's record is changing; retry").exception());
+          });
+    });
+  }
+
+  private JsonObject answer(Applied applied, HeartbeatReport report, JsonObject successor) {
+    long interval = node.config().heartbeatInterval().toMillis();
+    // ±10 % jitter so that a gateway restart does not synchronise its agents into a thundering herd.
+    long next = interval + ThreadLocalRandom.current().nextLong(-interval / 10, interval / 10 + 1);
+    JsonObject json = new JsonObject()
+        .put("agentId", applied.agent.id().toString())
+        .put("lifecycleStatus", applied.agent.status().wireName())
+        .put("provisionEpoch", applied.agent.provisionEpoch())
+        .put("nextHeartbeatMs", next);
+    if (applied.templateSyncRequired) {
+      json.put("templateSync", new JsonObject().put("required", true).put("templateVersion", applied.gatewayVersion)
+          .put("reported", report.templateVersion()));
+    }
+    if (successor != null) {
+      json.put("successor", successor);
+    }
+    return json;
+  }
+
+  private Future<Snapshot> snapshot(UUID agentId) {
+    Snapshot cached = snapshots.get(agentId);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    return agents.find(agentId).map(found -> {
+      AgentRecord agent = found.orElseThrow(() -> ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
+      Snapshot s = new Snapshot(agent, agent.lastSeenAt());
+      snapshots.put(agentId, s);
+      return s;
+    });
+  }
+
+  private Future<Integer> gatewayVersion(UUID gatewayId) {
+    GatewayVersion cached = gateways.get(gatewayId);
+    Instant now = node.clock().instant();
+    if (cached != null && cached.loadedAt.plus(GATEWAY_CACHE).isAfter(now)) {
+      return Future.succeededFuture(cached.version);
+    }
+    return node.gatewayRepository().find(gatewayId).map(found -> {
+      Integer version = found.map(GatewayRecord::templateVersion).orElse(null);
+      gateways.put(gatewayId, new GatewayVersion(version, now));
+      return version;
+    });
+  }
+
+  private void reject(RoutingContext rc, ApiError error) {
+    Counter.builder("rollcall.heartbeat.rejected").description("Heartbeats refused, by reason")
+        .tag("reason", error.error()).register(node.meters()).increment();
+    HttpErrors.respond(rc, error);
+  }
+
+  private record Snapshot(AgentRecord agent, Instant lastSeenWritten) {
+  }
+
+  private record GatewayVersion(Integer version, Instant loadedAt) {
+  }
+
+  private record Applied(AgentRecord agent, Integer gatewayVersion, boolean templateSyncRequired) {
+  }
+}

@@ -1,0 +1,224 @@
+package dev.rollcall.heartbeat;
+
+import static dev.rollcall.core.testing.TestNode.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.TokenMessages;
+import dev.rollcall.core.config.Setting;
+import dev.rollcall.core.embedded.EmbeddedServers;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.persistence.AgentChange;
+import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.AgentRepository;
+import dev.rollcall.core.persistence.GatewayRecord;
+import dev.rollcall.core.persistence.LifecycleEventRecord;
+import dev.rollcall.core.testing.MutableClock;
+import dev.rollcall.core.testing.RealServersExtension;
+import dev.rollcall.core.testing.TestHttp;
+import dev.rollcall.core.testing.TestNode;
+import dev.rollcall.core.testing.TestServers;
+import dev.rollcall.token.TokenModule;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Heartbeats over real HTTP from registered agents, against real PostgreSQL and Redis. */
+@ExtendWith(RealServersExtension.class)
+class HeartbeatApiTest {
+  private MutableClock clock;
+  private TestNode node;
+  private AgentRepository agents;
+  private TestServers servers;
+  private GatewayRecord gateway;
+
+  @BeforeEach
+  void start(TestServers servers) {
+    this.servers = servers;
+    clock = new MutableClock(Instant.now());
+    node = TestNode.start(clock, Map.of(), List.of(new TokenModule(), new HeartbeatModule()));
+    agents = node.context().agentRepository();
+    gateway = await(node.context().gatewayRepository().create("gw-1", "http://127.0.0.1:1", 3));
+  }
+
+  @AfterEach
+  void stop() {
+    node.close();
+  }
+
+  @Test
+  void seed02StuckStartingAgentIsPromotedAndRegressiveHeartbeatsNeverDowngradeIt() {
+    Agent a = registered("python-sdk");
+    clock.advance(Duration.ofMinutes(10)); // registered 10 min ago, heartbeating starting forever
+    TestHttp.Response first = heartbeat(a, "starting", 3);
+    assertThat(first.status()).as(first.body()).isEqualTo(200);
+    assertThat(first.json().getString("lifecycleStatus")).isEqualTo("ready");
+    for (int i = 0; i < 5; i++) {
+      clock.advance(Duration.ofSeconds(10));
+      assertThat(heartbeat(a, "starting", 3).json().getString("lifecycleStatus")).isEqualTo("ready");
+    }
+    assertThat(status(a)).isEqualTo(LifecycleStatus.READY);
+    assertThat(events(a)).contains("lifecycle.reconcile.promoted");
+  }
+
+  @Test
+  void reportedStatusesMoveTheAgentAsTheTableSays() {
+    Agent a = registered("a");
+    assertThat(heartbeat(a, "ready", 3).json().getString("lifecycleStatus")).isEqualTo("ready");
+    assertThat(heartbeat(a, "degraded", 3).json().getString("lifecycleStatus")).isEqualTo("degraded");
+    assertThat(heartbeat(a, "ready", 3).json().getString("lifecycleStatus")).isEqualTo("ready");
+    assertThat(heartbeat(a, "stopping", 3).json().getString("lifecycleStatus")).isEqualTo("offline");
+    assertThat(await(agents.find(a.id)).orElseThrow().statusReason()).contains("stopping");
+  }
+
+  @Test
+  void firstCheckInAfterAWakeResetsEscalationWithEvidence() {
+    GatewayRecord gw = gateway;
+    AgentRecord created = await(agents.create(gw.id(), "late", 3));
+    AgentRecord waking = ((dev.rollcall.core.persistence.TransitionResult.Applied) await(agents.transition(created,
+        LifecycleTrigger.PROVISION_ACCEPTED, AgentChange.create().wakeAttempts(2).checkinDeadline(clock.instant().plusSeconds(30)), null))).agent();
+    Agent a = register(waking, "late");
+    assertThat(heartbeat(a, "starting", 3).status()).isEqualTo(200);
+    AgentRecord after = await(agents.find(a.id)).orElseThrow();
+    assertThat(after.wakeAttempts()).isZero();
+    assertThat(after.checkinDeadline()).isNull();
+    assertThat(after.lastSeenAt()).isNotNull();
+    assertThat(events(a)).contains("lifecycle.reconcile.skip_not_stuck");
+  }
+
+  @Test
+  void steadyHeartbeatsRefreshTheLeaseButWriteThePostgresRecordOnlyWhenDue() {
+    Agent a = registered("steady");
+    assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
+    long version = await(agents.find(a.id)).orElseThrow().version();
+    for (int i = 0; i < 5; i++) {
+      clock.advance(Duration.ofSeconds(10));
+      TestHttp.Response r = heartbeat(a, "ready", 3);
+      assertThat(r.status()).isEqualTo(200);
+      long next = r.json().getLong("nextHeartbeatMs");
+      assertThat(next).isBetween(9_000L, 11_000L);
+    }
+    assertThat(await(agents.find(a.id)).orElseThrow().version()).as("no write for steady heartbeats").isEqualTo(version);
+    String lease = redis("GET", "rollcall:lease:" + a.id);
+    assertThat(Long.parseLong(lease)).isEqualTo(clock.instant().toEpochMilli());
+    assertThat(Long.parseLong(redis("PTTL", "rollcall:lease:" + a.id))).isBetween(1L, 30_000L);
+
+    clock.advance(Duration.ofSeconds(20)); // 70 s since last_seen_at was written: it is due
+    heartbeat(a, "ready", 3);
+    AgentRecord after = await(agents.find(a.id)).orElseThrow();
+    assertThat(after.version()).isEqualTo(version + 1);
+    assertThat(after.lastSeenAt()).isEqualTo(clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+  }
+
+  @Test
+  void staleTemplatesAreFlaggedAndTheAnswerSaysSo() {
+    Agent a = registered("stale");
+    TestHttp.Response r = heartbeat(a, "ready", 2);
+    assertThat(r.json().getJsonObject("templateSync").getInteger("templateVersion")).isEqualTo(3);
+    assertThat(await(agents.find(a.id)).orElseThrow().needsTemplateSync()).isTrue();
+    assertThat(heartbeat(a, "ready", 3).json().containsKey("templateSync")).isFalse();
+    assertThat(await(agents.find(a.id)).orElseThrow().needsTemplateSync()).isFalse();
+  }
+
+  @Test
+  void aClientFarFasterThanToldGets429AndItsExcessIsNotWritten() {
+    Agent a = registered("fast");
+    int limited = 0;
+    for (int i = 0; i < 20; i++) {
+      TestHttp.Response r = heartbeat(a, "ready", 3);
+      if (r.status() == 429) {
+        limited++;
+        assertThat(r.json().getString("error")).isEqualTo("heartbeat_rate_limited");
+        assertThat(r.header("retry-after")).isNotNull();
+      }
+    }
+    assertThat(limited).isGreaterThanOrEqualTo(14);
+    assertThat(node.meters().counter("rollcall.heartbeat.accepted").count()).isLessThanOrEqualTo(6);
+  }
+
+  @Test
+  void badInputAndWrongCredentialsAreClear4xxAndWriteNothing() {
+    Agent a = registered("a");
+    Agent b = registered("b");
+    String path = "/api/v1/agents/" + a.id + "/heartbeat";
+    Map<String, String> auth = Map.of("X-Agent-Token", a.credential);
+    assertError(node.http().post(path, "{not json", auth), 400, "malformed_json");
+    assertError(node.http().post(path, "{\"status\": \"sleepy\"}", auth), 400, "invalid_status");
+    assertError(node.http().post(path, "{\"status\": \"READY\"}", auth), 400, "invalid_status");
+    assertError(node.http().post(path, "{}", auth), 400, "missing_field");
+    assertError(node.http().post(path, "{\"status\": \"ready\", \"templateVersion\": \"x\"}", auth), 400, "invalid_template_version");
+    assertError(node.http().post(path, "{\"status\": \"ready\", \"detail\": \"" + "x".repeat(70_000) + "\"}", auth), 413, "body_too_large");
+    assertError(node.http().post("/api/v1/agents/nope/heartbeat", "{\"status\": \"ready\"}", auth), 400, "invalid_id");
+    // A token for agent B never heartbeats for agent A.
+    assertError(node.http().post(path, "{\"status\": \"ready\"}", Map.of("X-Agent-Token", b.credential)), 401, "credential_invalid");
+    assertError(node.http().post(path, "{\"status\": \"ready\"}", Map.of()), 401, "credential_invalid");
+    assertThat(status(a)).isEqualTo(LifecycleStatus.STARTING);
+    assertThat(redis("EXISTS", "rollcall:lease:" + a.id)).isEqualTo("0");
+  }
+
+  @Test
+  void withoutRedisTheAnswerIs503WithRetryAfterAndNothingIsJudged() {
+    int deadPort = EmbeddedServers.freePort();
+    Agent a = registered("a");
+    try (TestNode cutOff = TestNode.start(clock, Map.of(Setting.REDIS_URL, "redis://127.0.0.1:" + deadPort),
+        List.of(new TokenModule(), new HeartbeatModule()))) {
+      TestHttp.Response r = cutOff.http().post("/api/v1/agents/" + a.id + "/heartbeat", "{\"status\": \"ready\"}",
+          Map.of("X-Agent-Token", a.credential));
+      assertError(r, 503, "liveness_store_unavailable");
+      assertThat(r.header("retry-after")).isEqualTo("5");
+      assertThat(r.json().getBoolean("retryable")).isTrue();
+    }
+  }
+
+  private Agent registered(String name) {
+    return register(await(agents.create(gateway.id(), name, 3)), name);
+  }
+
+  private Agent register(AgentRecord agent, String instance) {
+    JsonObject ticket = await(node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET,
+        new TokenMessages.IssueTicket(agent.id(), agent.provisionEpoch()).toJson())).body();
+    TestHttp.Response r = node.http().post("/api/v1/agents/" + agent.id() + "/register",
+        new JsonObject().put("ticket", ticket.getString("ticket")).put("instanceId", instance).encode(), Map.of());
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return new Agent(agent.id(), r.json().getString("credential"));
+  }
+
+  private TestHttp.Response heartbeat(Agent a, String status, int templateVersion) {
+    return node.http().post("/api/v1/agents/" + a.id + "/heartbeat",
+        new JsonObject().put("status", status).put("templateVersion", templateVersion).encode(), Map.of("X-Agent-Token", a.credential));
+  }
+
+  private LifecycleStatus status(Agent a) {
+    return await(agents.find(a.id)).orElseThrow().status();
+  }
+
+  private List<String> events(Agent a) {
+    return await(agents.events(a.id, 0, 1000)).stream().map(LifecycleEventRecord::name).toList();
+  }
+
+  private String redis(String... command) {
+    io.vertx.redis.client.Request req = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.create(command[0]));
+    for (int i = 1; i < command.length; i++) {
+      req.arg(command[i]);
+    }
+    io.vertx.redis.client.Response r = await(node.context().redis().send(req));
+    return r == null ? null : r.toString();
+  }
+
+  private static void assertError(TestHttp.Response response, int status, String error) {
+    assertThat(response.status()).as(response.body()).isEqualTo(status);
+    assertThat(response.json().getString("error")).isEqualTo(error);
+    assertThat(response.json().containsKey("retryable")).isTrue();
+  }
+
+  private record Agent(UUID id, String credential) {
+  }
+}

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 /** {@code java -jar rollcall.jar <command>}: the one entry point of the runnable jar. */
 @Command(name = "rollcall", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Control plane that keeps fleets of AI agents converged.",
-    subcommands = {Main.Dev.class, Main.Serve.class})
+    subcommands = {Main.Dev.class, Main.Serve.class, Main.BenchHeartbeat.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -102,6 +102,23 @@ public final class Main implements Runnable {
     @Override
     Node.Mode mode() {
       return Node.Mode.SERVE;
+    }
+  }
+
+  @Command(name = "bench-heartbeat", mixinStandardHelpOptions = true,
+      description = "Benchmark: authenticated heartbeats vs a bare Vert.x 200 endpoint, driven by wrk (must be installed).")
+  static final class BenchHeartbeat implements Callable<Integer> {
+    @Option(names = "--agents", defaultValue = "2000") int agents;
+    @Option(names = "--connections", defaultValue = "64") int connections;
+    @Option(names = "--light-connections", defaultValue = "4") int lightConnections;
+    @Option(names = "--seconds", defaultValue = "15") int seconds;
+    @Option(names = "--rounds", defaultValue = "3") int rounds;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      return new HeartbeatBench(agents, connections, lightConnections, seconds, rounds, spec.commandLine().getOut())
+          .run(System.getenv());
     }
   }
 

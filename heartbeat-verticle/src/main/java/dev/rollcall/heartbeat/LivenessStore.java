@@ -21,16 +21,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Liveness leases in Redis ({@code rollcall:lease:<agentId>} = last-seen epoch ms, expiring after the
- * lease TTL), written by group commit: heartbeats arriving within a couple of milliseconds share one
- * pipelined batch, and each is answered only once its lease is stored. If Redis fails, the waiting
+ * lease TTL), written by group commit: when no batch is in flight a heartbeat's lease is sent at once;
+ * heartbeats that arrive while one is in flight share the next pipelined batch, sent when it returns.
+ * Batches grow with load and cost nothing when idle; each heartbeat is answered only once its lease is
+ * stored. If Redis fails, the waiting
  * heartbeats are answered 503 with Retry-After, so no agent believes it checked in when the control
  * plane could not record it (and the reconciler, reading the same Redis, cannot judge anyone either).
  * One instance per HTTP verticle instance, confined to its event loop.
  */
 final class LivenessStore {
   static final String KEY_PREFIX = RedisClients.KEY_PREFIX + "lease:";
-  private static final long FLUSH_AFTER_MS = 2;
-  private static final int FLUSH_AT_SIZE = 256;
+  private static final int MAX_BATCH = 512;
 
   private final Vertx vertx;
   private final Redis redis;
@@ -39,7 +40,7 @@ final class LivenessStore {
   private final Timer flushTimes;
   private Map<UUID, Pending> pending = new LinkedHashMap<>();
   private long batchStartedNanos;
-  private boolean flushScheduled;
+  private boolean inFlight;
 
   LivenessStore(Vertx vertx, Redis redis, Duration leaseTtl, MeterRegistry meters) {
     this.vertx = vertx;
@@ -60,20 +61,17 @@ final class LivenessStore {
     p.seenAt = Math.max(p.seenAt, seenAtMillis);
     Promise<Void> done = Promise.promise();
     p.waiting.add(done);
-    if (pending.size() >= FLUSH_AT_SIZE) {
+    if (!inFlight || pending.size() >= MAX_BATCH) {
       flush();
-    } else if (!flushScheduled) {
-      flushScheduled = true;
-      vertx.setTimer(FLUSH_AFTER_MS, id -> flush());
     }
     return done.future();
   }
 
   private void flush() {
-    flushScheduled = false;
     if (pending.isEmpty()) {
       return;
     }
+    inFlight = true;
     Map<UUID, Pending> batch = pending;
     pending = new LinkedHashMap<>();
     long started = batchStartedNanos;
@@ -82,6 +80,7 @@ final class LivenessStore {
         .arg("PX").arg(leaseTtl.toMillis())));
     batchSizes.record(batch.size());
     redis.batch(requests).onComplete(ar -> {
+      inFlight = false;
       flushTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       for (Pending p : batch.values()) {
         for (Promise<Void> waiting : p.waiting) {
@@ -94,6 +93,7 @@ final class LivenessStore {
           }
         }
       }
+      flush();
     });
   }
 

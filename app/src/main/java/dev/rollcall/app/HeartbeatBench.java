@@ -1,0 +1,197 @@
+package dev.rollcall.app;
+
+import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.TokenMessages;
+import dev.rollcall.core.config.RollcallConfig;
+import dev.rollcall.core.config.Setting;
+import dev.rollcall.core.embedded.EmbeddedServers;
+import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.GatewayRecord;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code rollcall bench-heartbeat}: authenticated heartbeats against a dev node, and in the same run a
+ * bare Vert.x endpoint that only answers 200 (the ceiling of this stack on this machine), both driven by
+ * wrk over loopback. Rounds alternate between the two so that machine noise hits both alike; the
+ * report gives medians. Runs on the main thread (blocking waits are fine here, never on an event loop).
+ */
+final class HeartbeatBench {
+  private static final Pattern REQS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+  private static final Pattern NON2XX = Pattern.compile("Non-2xx or 3xx responses:\\s+(\\d+)");
+
+  private final int agents;
+  private final int connections;
+  private final int lowConnections;
+  private final int seconds;
+  private final int rounds;
+  private final java.io.PrintWriter out;
+
+  HeartbeatBench(int agents, int connections, int lowConnections, int seconds, int rounds, java.io.PrintWriter out) {
+    this.agents = agents;
+    this.connections = connections;
+    this.lowConnections = lowConnections;
+    this.seconds = seconds;
+    this.rounds = rounds;
+    this.out = out;
+  }
+
+  int run(Map<String, String> env) throws Exception {
+    Map<Setting, String> settings = new EnumMap<>(Setting.class);
+    settings.put(Setting.HTTP_HOST, "127.0.0.1");
+    settings.put(Setting.HTTP_PORT, String.valueOf(EmbeddedServers.freePort()));
+    // Agents heartbeat every 200 ms here, so that wrk's rate per agent stays within what each is told.
+    settings.put(Setting.HEARTBEAT_INTERVAL, "200ms");
+    settings.put(Setting.REGISTER_LIMIT_PER_SOURCE, String.valueOf(agents * 2));
+    settings.put(Setting.PG_POOL_SIZE, "16");
+    RollcallConfig config = RollcallConfig.load(env, java.util.Optional.empty()).with(settings);
+    try (Node node = Node.start(config, Node.Mode.DEV, Modules.controlPlane())) {
+      String base = node.listeners().get(0).url();
+      out.println("registering " + agents + " agents ...");
+      out.flush();
+      Path script = writeScript(register(node, base));
+      int barePort = EmbeddedServers.freePort();
+      await(node.vertx().deployVerticle(() -> new VerticleBase() {
+        @Override
+        public Future<?> start() {
+          return vertx.createHttpServer().requestHandler(req -> req.response().end("{}")).listen(barePort, "127.0.0.1");
+        }
+      }, new DeploymentOptions().setInstances(config.httpInstances())));
+      String bareUrl = "http://127.0.0.1:" + barePort + "/";
+
+      // Warm-up, both sides: the JIT, and every agent's first heartbeat (which moves it starting -> ready,
+      // a PostgreSQL write) on every HTTP event loop, so that the measured rounds see the steady state.
+      wrk(bareUrl, null, connections, 5);
+      wrk(base + "/", script, connections, 10);
+      List<Result> bare = new ArrayList<>();
+      List<Result> heartbeat = new ArrayList<>();
+      for (int round = 0; round < rounds; round++) {
+        bare.add(wrk(bareUrl, null, connections, seconds));
+        heartbeat.add(wrk(base + "/", script, connections, seconds));
+      }
+      double bareRate = median(bare, Result::rate);
+      double hbRate = median(heartbeat, Result::rate);
+      // Near half the saturation rate: fewer connections, same closed loop (wrk has no fixed-rate mode).
+      List<Result> light = new ArrayList<>();
+      for (int round = 0; round < rounds; round++) {
+        light.add(wrk(base + "/", script, lowConnections, seconds));
+      }
+      out.printf("%nheartbeat benchmark: %d agents, %d s x %d rounds, wrk -t2, medians%n", agents, seconds, rounds);
+      out.printf("%-34s %12s %9s %9s %8s%n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx");
+      print("bare Vert.x 200 (-c" + connections + ")", bare);
+      print("heartbeat (-c" + connections + ")", heartbeat);
+      print("heartbeat (-c" + lowConnections + ")", light);
+      out.printf("heartbeat / bare throughput: %.0f %%%n", 100 * hbRate / bareRate);
+      out.printf("light load rate / saturation rate: %.0f %%%n", 100 * median(light, Result::rate) / hbRate);
+      out.flush();
+      return 0;
+    }
+  }
+
+  private List<String[]> register(Node node, String base) throws Exception {
+    var gateways = node.context().gatewayRepository();
+    GatewayRecord gw = await(gateways.create("bench-" + System.nanoTime(), "http://127.0.0.1:1", 1));
+    var repo = node.context().agentRepository();
+    HttpClient http = HttpClient.newHttpClient();
+    List<String[]> creds = new ArrayList<>();
+    for (int i = 0; i < agents; i++) {
+      AgentRecord agent = await(repo.create(gw.id(), "bench-" + i, 1));
+      JsonObject ticket = await(node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET,
+          new TokenMessages.IssueTicket(agent.id(), 1).toJson())).body();
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/agents/" + agent.id() + "/register"))
+          .header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("ticket", ticket.getString("ticket"))
+              .put("instanceId", "bench-" + i).encode())).build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("register failed: " + r.body());
+      }
+      creds.add(new String[] {agent.id().toString(), new JsonObject(r.body()).getString("credential")});
+    }
+    return creds;
+  }
+
+  /** A wrk script that walks the agents round-robin, each with its own credential. */
+  private static Path writeScript(List<String[]> creds) throws IOException {
+    StringBuilder lua = new StringBuilder("local agents = {\n");
+    for (String[] c : creds) {
+      lua.append("  {\"").append(c[0]).append("\", \"").append(c[1]).append("\"},\n");
+    }
+    lua.append("}\nlocal i = 0\n")
+        .append("request = function()\n")
+        .append("  i = (i % #agents) + 1\n")
+        .append("  local a = agents[i]\n")
+        .append("  return wrk.format(\"POST\", \"/api/v1/agents/\" .. a[1] .. \"/heartbeat\",\n")
+        .append("    {[\"Content-Type\"] = \"application/json\", [\"X-Agent-Token\"] = a[2]},\n")
+        .append("    '{\"status\":\"ready\",\"templateVersion\":1}')\n")
+        .append("end\n");
+    Path script = Files.createTempFile("rollcall-heartbeat", ".lua");
+    script.toFile().deleteOnExit();
+    Files.writeString(script, lua);
+    return script;
+  }
+
+  private Result wrk(String url, Path script, int conns, int duration) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("wrk", "-t2", "-c" + conns, "-d" + duration + "s", "--latency"));
+    if (script != null) {
+      cmd.addAll(List.of("-s", script.toString()));
+    }
+    cmd.add(url);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(duration + 30L, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException("wrk failed: " + text);
+    }
+    Matcher rate = REQS.matcher(text);
+    Matcher non2xx = NON2XX.matcher(text);
+    return new Result(rate.find() ? Double.parseDouble(rate.group(1)) : 0, latency(text, "50%"), latency(text, "99%"),
+        non2xx.find() ? Long.parseLong(non2xx.group(1)) : 0);
+  }
+
+  private static double latency(String text, String percentile) {
+    Matcher m = Pattern.compile("\\s" + Pattern.quote(percentile) + "\\s+([0-9.]+)(us|ms|s)").matcher(text);
+    if (!m.find()) {
+      return Double.NaN;
+    }
+    double v = Double.parseDouble(m.group(1));
+    return switch (m.group(2)) {
+      case "us" -> v / 1000;
+      case "s" -> v * 1000;
+      default -> v;
+    };
+  }
+
+  private void print(String name, List<Result> results) {
+    out.printf("%-34s %12.0f %9.2f %9.2f %8d%n", name, median(results, Result::rate), median(results, Result::p50),
+        median(results, Result::p99), results.stream().mapToLong(Result::non2xx).sum());
+  }
+
+  private static double median(List<Result> results, java.util.function.ToDoubleFunction<Result> f) {
+    List<Double> values = new ArrayList<>(results.stream().map(r -> f.applyAsDouble(r)).toList());
+    Collections.sort(values);
+    return values.get(values.size() / 2);
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private record Result(double rate, double p50, double p99, long non2xx) {
+  }
+}

@@ -102,6 +102,10 @@ final class HeartbeatRoutes implements RouteContributor {
           }
           Instant now = node.clock().instant();
           return snapshot(agentId)
+              // A credential newer than the snapshot means the snapshot missed a re-provision (the bus is
+              // best-effort): read the record again before judging the epoch.
+              .compose(snapshot -> snapshot.agent.provisionEpoch() < credential.provisionEpoch()
+                  ? reload(agentId) : Future.succeededFuture(snapshot))
               .compose(snapshot -> {
                 if (snapshot.agent.provisionEpoch() != credential.provisionEpoch()) {
                   return Future.failedFuture(ApiError.conflict("stale_epoch", "this instance belongs to provision attempt "
@@ -193,6 +197,11 @@ final class HeartbeatRoutes implements RouteContributor {
       snapshots.put(agentId, s);
       return s;
     });
+  }
+
+  private Future<Snapshot> reload(UUID agentId) {
+    snapshots.remove(agentId);
+    return snapshot(agentId);
   }
 
   private Future<Integer> gatewayVersion(UUID gatewayId) {

@@ -165,6 +165,22 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void anInstanceOfASupersededEpochIsToldToStopAndTheNewOneIsAccepted() {
+    Agent old = registered("epoch");
+    assertThat(heartbeat(old, "ready", 3).status()).isEqualTo(200);
+    AgentRecord current = await(agents.find(old.id)).orElseThrow();
+    // Re-provisioned behind this node's back (as if the bus fact were lost): the snapshot is stale.
+    AgentRecord reprovisioned = ((dev.rollcall.core.persistence.TransitionResult.Applied) await(agents.transition(current,
+        LifecycleTrigger.PROVISION_REQUESTED, AgentChange.create().bumpProvisionEpoch(), null))).agent();
+    Agent fresh = register(reprovisioned, "epoch-2");
+    TestHttp.Response accepted = heartbeat(fresh, "starting", 3);
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(200);
+    assertThat(accepted.json().getLong("provisionEpoch")).isEqualTo(2);
+    // The old instance's credential was superseded at registration: it is refused.
+    assertThat(heartbeat(old, "ready", 3).status()).isEqualTo(401);
+  }
+
+  @Test
   void withoutRedisTheAnswerIs503WithRetryAfterAndNothingIsJudged() {
     int deadPort = EmbeddedServers.freePort();
     Agent a = registered("a");

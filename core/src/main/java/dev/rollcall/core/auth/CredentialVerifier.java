@@ -52,6 +52,11 @@ public final class CredentialVerifier {
   };
   private Instant watermark;
   private boolean polling;
+  /**
+   * Changes already applied within the overlap window: the poll re-reads them for a few seconds and
+   * must not evict the same credential again each time (that would turn every call into a miss).
+   */
+  private final Map<UUID, Instant> applied = new java.util.HashMap<>();
 
   public CredentialVerifier(Vertx vertx, Pool pool, Clock clock, Duration busTimeout) {
     this.vertx = vertx;
@@ -140,12 +145,17 @@ public final class CredentialVerifier {
             return;
           }
           for (Row row : ar.result()) {
-            cache.remove(row.getUUID("id"));
+            UUID id = row.getUUID("id");
             Instant changed = row.getOffsetDateTime("changed_at").toInstant();
+            if (!changed.equals(applied.put(id, changed))) {
+              cache.remove(id);
+            }
             if (changed.isAfter(watermark)) {
               watermark = changed;
             }
           }
+          Instant horizon = watermark.minus(POLL_OVERLAP.multipliedBy(2));
+          applied.values().removeIf(changed -> changed.isBefore(horizon));
         });
   }
 

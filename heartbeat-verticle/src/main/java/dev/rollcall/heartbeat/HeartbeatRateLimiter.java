@@ -1,7 +1,7 @@
 package dev.rollcall.heartbeat;
 
+import dev.rollcall.core.util.LruMap;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 
@@ -14,12 +14,7 @@ final class HeartbeatRateLimiter {
   private static final int MAX_TRACKED = 500_000;
   private final double capacity;
   private final double refillPerNano;
-  private final Map<UUID, double[]> buckets = new LinkedHashMap<>(1024, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<UUID, double[]> eldest) {
-      return size() > MAX_TRACKED;
-    }
-  };
+  private final Map<UUID, double[]> buckets = new LruMap<>(MAX_TRACKED);
 
   /** Allows a burst of {@code burst} and a sustained rate of {@code perInterval} per heartbeat interval. */
   HeartbeatRateLimiter(Duration interval, int burst, int perInterval) {

@@ -1,5 +1,6 @@
 package dev.rollcall.heartbeat;
 
+import dev.rollcall.core.util.LruMap;
 import dev.rollcall.core.auth.CredentialRenewal;
 import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
@@ -24,7 +25,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -46,12 +46,7 @@ final class HeartbeatRoutes implements RouteContributor {
   private final AgentRepository agents;
   private final LivenessStore liveness;
   private final HeartbeatRateLimiter limiter;
-  private final Map<UUID, Snapshot> snapshots = new LinkedHashMap<>(1024, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<UUID, Snapshot> eldest) {
-      return size() > MAX_SNAPSHOTS;
-    }
-  };
+  private final Map<UUID, Snapshot> snapshots = new LruMap<>(MAX_SNAPSHOTS);
   private final Map<UUID, GatewayVersion> gateways = new HashMap<>();
   private final Counter received;
   private final Counter accepted;

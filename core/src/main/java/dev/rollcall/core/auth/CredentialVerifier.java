@@ -1,5 +1,6 @@
 package dev.rollcall.core.auth;
 
+import dev.rollcall.core.util.LruMap;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Failure;
 import dev.rollcall.core.bus.TokenMessages;
@@ -15,7 +16,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -44,12 +44,7 @@ public final class CredentialVerifier {
   private final Pool pool;
   private final Clock clock;
   private final DeliveryOptions busOptions;
-  private final Map<UUID, Entry> cache = new LinkedHashMap<>(1024, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<UUID, Entry> eldest) {
-      return size() > MAX_ENTRIES;
-    }
-  };
+  private final Map<UUID, Entry> cache = new LruMap<>(MAX_ENTRIES);
   private Instant watermark;
   private boolean polling;
   /**

@@ -3,6 +3,7 @@ package dev.rollcall.app;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.http.NodeRouters;
 import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.http.RouteScope;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -36,9 +37,10 @@ final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    RouteScope scope = new RouteScope(node);
     List<RouteContributor> contributors = new ArrayList<>();
     for (RollcallModule module : modules) {
-      contributors.addAll(module.routes(node));
+      contributors.addAll(module.routes(scope));
     }
     List<Future<?>> steps = new ArrayList<>();
     steps.add(vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_PING,

@@ -2,6 +2,7 @@ package dev.rollcall.app;
 
 import dev.rollcall.core.http.RequestInputs;
 import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.http.RouteScope;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.vertx.core.Future;
@@ -22,7 +23,7 @@ final class ProbeModule implements RollcallModule {
   }
 
   @Override
-  public List<RouteContributor> routes(NodeContext node) {
+  public List<RouteContributor> routes(RouteScope scope) {
     return List.of(new RouteContributor() {
       @Override
       public void mountAgentRoutes(Router router) {

@@ -1,6 +1,7 @@
 package dev.rollcall.heartbeat;
 
 import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.http.RouteScope;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.vertx.core.Future;
@@ -24,7 +25,7 @@ public final class HeartbeatModule implements RollcallModule {
   }
 
   @Override
-  public List<RouteContributor> routes(NodeContext node) {
-    return List.of(new HeartbeatRoutes(node));
+  public List<RouteContributor> routes(RouteScope scope) {
+    return List.of(new HeartbeatRoutes(scope.node(), scope.verifier()));
   }
 }

@@ -52,9 +52,9 @@ final class HeartbeatRoutes implements RouteContributor {
   private final Counter accepted;
   private final Timer intake;
 
-  HeartbeatRoutes(NodeContext node) {
+  HeartbeatRoutes(NodeContext node, CredentialVerifier verifier) {
     this.node = node;
-    this.verifier = new CredentialVerifier(node.vertx(), node.pool(), node.clock(), node.config().busTimeout());
+    this.verifier = verifier;
     this.agents = node.agentRepository();
     this.liveness = new LivenessStore(node.vertx(), node.redis(), node.config().leaseTtl(), node.meters());
     this.limiter = new HeartbeatRateLimiter(node.config().heartbeatInterval(), 5, 4);

@@ -1,7 +1,7 @@
 package dev.rollcall.token;
 
-import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.http.RouteScope;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.vertx.core.Future;
@@ -22,8 +22,7 @@ public final class TokenModule implements RollcallModule {
   }
 
   @Override
-  public List<RouteContributor> routes(NodeContext node) {
-    return List.of(new TokenRoutes(node,
-        new CredentialVerifier(node.vertx(), node.pool(), node.clock(), node.config().busTimeout())));
+  public List<RouteContributor> routes(RouteScope scope) {
+    return List.of(new TokenRoutes(scope.node(), scope.verifier()));
   }
 }

@@ -1,6 +1,7 @@
 package dev.rollcall.core.node;
 
 import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.http.RouteScope;
 import io.vertx.core.Future;
 import java.util.List;
 
@@ -18,10 +19,11 @@ public interface RollcallModule {
   Future<?> deploy(NodeContext node);
 
   /**
-   * Routes for the HTTP listeners. Called once per HTTP verticle instance, so a contributor may keep
-   * event-loop-local state (caches) without locks. The default is none.
+   * Routes for the HTTP listeners. Called once per HTTP verticle instance with that instance's scope,
+   * so a contributor may keep event-loop-local state (caches) without locks, and shares the event loop's
+   * credential cache with the other modules. The default is none.
    */
-  default List<RouteContributor> routes(NodeContext node) {
+  default List<RouteContributor> routes(RouteScope scope) {
     return List.of();
   }
 }

@@ -4,6 +4,7 @@ import dev.rollcall.core.config.RollcallConfig;
 import dev.rollcall.core.config.Setting;
 import dev.rollcall.core.http.NodeRouters;
 import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.http.RouteScope;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import dev.rollcall.core.persistence.Databases;
@@ -67,7 +68,8 @@ public final class TestNode implements AutoCloseable {
       @Override
       public Future<?> start() {
         List<RouteContributor> contributors = new ArrayList<>();
-        modules.forEach(m -> contributors.addAll(m.routes(node)));
+        RouteScope scope = new RouteScope(node);
+        modules.forEach(m -> contributors.addAll(m.routes(scope)));
         return vertx.createHttpServer()
             .requestHandler(NodeRouters.build(vertx, node, contributors, true, true, null))
             .listen(0, "127.0.0.1")

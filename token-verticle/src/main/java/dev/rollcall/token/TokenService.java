@@ -247,6 +247,11 @@ final class TokenService {
   }
 
   private Future<TokenMessages.Verified> rejected(AgentRecord agent, String why, Instant now) {
+    if (agent.needsRebootstrap()) {
+      // Already flagged, and only a register (which clears the flag) mints a credential for a flagged
+      // agent: a client repeating a dead credential costs two reads, not a transaction each time.
+      return Future.failedFuture(credentialInvalid(why, "rebootstrap"));
+    }
     return pool.withTransaction(conn -> conn.preparedQuery(TokenSql.COUNT_LIVE)
             .execute(Tuple.of(agent.id(), agent.provisionEpoch(), utc(now)))
             .compose(rows -> {

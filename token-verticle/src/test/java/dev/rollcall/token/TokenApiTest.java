@@ -206,6 +206,10 @@ class TokenApiTest {
     assertThat(refused.json().getBoolean("retryable")).isTrue();
     assertThat(await(agents.find(agent.id())).orElseThrow().needsRebootstrap()).isTrue();
     assertThat(eventNames(agent)).contains("lifecycle.credential.rebootstrap_required");
+    // Asking again gives the same answer, and the flag is not recorded twice.
+    TestHttp.Response again401 = http.get(AGENTS + agent.id() + "/credential", Map.of("X-Agent-Token", credential));
+    assertThat(again401.json().getString("recovery")).isEqualTo("rebootstrap");
+    assertThat(eventNames(agent).stream().filter("lifecycle.credential.rebootstrap_required"::equals)).hasSize(1);
 
     // A fresh ticket re-opens the gate and clears the flag.
     AgentRecord flagged = await(agents.find(agent.id())).orElseThrow();

@@ -93,11 +93,6 @@ public final class CredentialVerifier {
     return ask(agentId, credentialId, presented.get().hash());
   }
 
-  /** Cached credentials (for tests and metrics). */
-  public int size() {
-    return cache.size();
-  }
-
   private Future<VerifiedAgent> ask(UUID agentId, UUID credentialId, byte[] hash) {
     return vertx.eventBus().<JsonObject>request(Addresses.TOKEN_VERIFY,
             new TokenMessages.Verify(agentId, credentialId, hash).toJson(), busOptions)

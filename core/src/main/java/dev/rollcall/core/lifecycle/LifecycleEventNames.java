@@ -32,8 +32,6 @@ public final class LifecycleEventNames {
   public static final String CREDENTIAL_REISSUED = "lifecycle.credential.reissued";
   /** A bootstrap ticket was issued for a provision attempt. */
   public static final String TICKET_ISSUED = "lifecycle.ticket.issued";
-  /** Credentials were revoked (deletion, rotation delivered, superseded epoch). */
-  public static final String CREDENTIAL_REVOKED = "lifecycle.credential.revoked";
 
   /** A template sync with token rotation delivered a new credential to the agent's gateway (seed 01). */
   public static final String CREDENTIAL_ROTATED = "lifecycle.credential.rotated";

@@ -33,6 +33,8 @@ public final class Main implements Runnable {
     cli.getSubcommands().values().forEach(sub -> {
       if (sub.getCommand() instanceof NodeCommand command) {
         command.env = env;
+      } else if (sub.getCommand() instanceof BenchHeartbeat bench) {
+        bench.env = env;
       }
     });
     return cli.execute(args);
@@ -78,6 +80,7 @@ public final class Main implements Runnable {
       out.println("Stop with Ctrl-C.");
       out.flush();
       try {
+        // The main thread, never an event loop: it only waits here for the shutdown hook.
         stopped.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -114,11 +117,12 @@ public final class Main implements Runnable {
     @Option(names = "--seconds", defaultValue = "15") int seconds;
     @Option(names = "--rounds", defaultValue = "3") int rounds;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    Map<String, String> env = System.getenv();
 
     @Override
     public Integer call() throws Exception {
       return new HeartbeatBench(agents, connections, lightConnections, seconds, rounds, spec.commandLine().getOut())
-          .run(System.getenv());
+          .run(env);
     }
   }
 

@@ -1,21 +1,17 @@
 package dev.rollcall.core.http;
 
+import dev.rollcall.core.util.Uuids;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RequestBody;
 import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Validation of what a request carries, failing with a 4xx {@link ApiException} before anything is
  * read from or written to a store.
  */
 public final class RequestInputs {
-  // Canonical textual UUID only: UUID.fromString alone accepts odd forms such as "1-1-1-1-1".
-  private static final Pattern UUID_TEXT =
-      Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-
   private RequestInputs() {
   }
 
@@ -25,10 +21,11 @@ public final class RequestInputs {
   }
 
   public static UUID uuid(String text, String what) {
-    if (text == null || !UUID_TEXT.matcher(text).matches()) {
+    UUID id = Uuids.parseCanonical(text);
+    if (id == null) {
       throw ApiError.badRequest("invalid_id", what + " must be a UUID").exception();
     }
-    return UUID.fromString(text);
+    return id;
   }
 
   /** The body as a JSON object, or 400 {@code malformed_json} / {@code body_required}. */

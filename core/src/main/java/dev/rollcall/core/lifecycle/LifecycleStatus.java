@@ -26,9 +26,11 @@ public enum LifecycleStatus {
   DELETED(false);
 
   private final boolean transitional;
+  private final String wireName;
 
   LifecycleStatus(boolean transitional) {
     this.transitional = transitional;
+    this.wireName = name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /**
@@ -40,7 +42,7 @@ public enum LifecycleStatus {
   }
 
   public String wireName() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return wireName;
   }
 
   public static Optional<LifecycleStatus> fromWire(String name) {

@@ -1,7 +1,7 @@
 package dev.rollcall.heartbeat;
 
 import dev.rollcall.core.http.ApiError;
-import dev.rollcall.core.redis.RedisClients;
+import dev.rollcall.core.liveness.Leases;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -11,94 +11,147 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Liveness leases in Redis ({@code rollcall:lease:<agentId>} = last-seen epoch ms, expiring after the
- * lease TTL), written by group commit: when no batch is in flight a heartbeat's lease is sent at once;
- * heartbeats that arrive while one is in flight share the next pipelined batch, sent when it returns.
- * Batches grow with load and cost nothing when idle; each heartbeat is answered only once its lease is
- * stored. If Redis fails, the waiting
- * heartbeats are answered 503 with Retry-After, so no agent believes it checked in when the control
- * plane could not record it (and the reconciler, reading the same Redis, cannot judge anyone either).
+ * Writes liveness leases ({@link Leases}) in batches, one {@code ZADD GT} each, keeping only the latest
+ * sighting per agent. Batches grow with load and cost nothing when idle.
+ *
+ * <p>Whether a heartbeat waits for its batch depends on what the store last did:
+ * <ul>
+ *   <li>store confirmed (the last batch was stored): the heartbeat is answered at once and its lease
+ *       is written behind, with the others of the next {@value #LINGER_MILLIS} ms. If that batch
+ *       fails, its leases are kept here and written again, so an accepted heartbeat is never lost while
+ *       the node lives (a lease lasts three intervals; milliseconds behind cost nothing);</li>
+ *   <li>store not confirmed (at start, or since a batch failed): group commit. The lease is sent at
+ *       once if no batch is in flight, else with the next one, sent when that one returns; the
+ *       heartbeat waits for its batch and is answered 503 {@code liveness_store_unavailable} with
+ *       Retry-After if it fails, so no agent believes it checked in while the control plane cannot
+ *       record it. The reconciler reads the same Redis, so it cannot judge anyone on lapsed leases
+ *       meanwhile either.</li>
+ * </ul>
  * One instance per HTTP verticle instance, confined to its event loop.
  */
 final class LivenessStore {
-  static final String KEY_PREFIX = RedisClients.KEY_PREFIX + "lease:";
-  private static final int MAX_BATCH = 512;
+  static final int MAX_BATCH = 512;
+  private static final long RETRY_MILLIS = 1_000;
+  static final long LINGER_MILLIS = 10;
 
   private final Vertx vertx;
   private final Redis redis;
-  private final Duration leaseTtl;
   private final DistributionSummary batchSizes;
-  private final Timer flushTimes;
-  private Map<UUID, Pending> pending = new LinkedHashMap<>();
+  private final Timer flushLag;
+  private Map<UUID, Long> pending = new HashMap<>();
+  private List<Promise<Void>> waiting = new ArrayList<>();
   private long batchStartedNanos;
-  private boolean inFlight;
+  private int inFlight;
+  private boolean confirmed;
+  private boolean retryScheduled;
+  private boolean lingering;
 
-  LivenessStore(Vertx vertx, Redis redis, Duration leaseTtl, MeterRegistry meters) {
+  LivenessStore(Vertx vertx, Redis redis, MeterRegistry meters) {
     this.vertx = vertx;
     this.redis = redis;
-    this.leaseTtl = leaseTtl;
     this.batchSizes = DistributionSummary.builder("rollcall.heartbeat.flush.size")
         .description("Leases written per Redis batch").register(meters);
-    this.flushTimes = Timer.builder("rollcall.heartbeat.flush.lag")
+    this.flushLag = Timer.builder("rollcall.heartbeat.flush.lag")
         .description("Time from a batch's first heartbeat to its leases being stored").register(meters);
   }
 
-  /** Completes once the agent's lease is stored; fails 503 {@code liveness_store_unavailable} otherwise. */
+  /**
+   * Records that the agent was seen. Completes at once while the store is confirmed, otherwise once the
+   * lease is stored; fails 503 {@code liveness_store_unavailable} if it cannot be.
+   */
   Future<Void> record(UUID agentId, long seenAtMillis) {
+    keep(agentId, seenAtMillis);
+    Future<Void> answer;
+    if (confirmed) {
+      answer = Future.succeededFuture();
+    } else {
+      Promise<Void> done = Promise.promise();
+      waiting.add(done);
+      answer = done.future();
+    }
+    if (pending.size() >= MAX_BATCH) {
+      flush();
+    } else if (!confirmed) {
+      if (inFlight == 0) {
+        flush();
+      }
+    } else if (!lingering) {
+      // Nobody waits for a confirmed store's batch, so it may linger a few milliseconds and gather the
+      // heartbeats of a whole window: one ZADD and one round trip for hundreds of leases, instead of
+      // one per handful. A lease lasts three heartbeat intervals; being LINGER_MILLIS late costs nothing.
+      lingering = true;
+      vertx.setTimer(LINGER_MILLIS, id -> {
+        lingering = false;
+        flush();
+      });
+    }
+    return answer;
+  }
+
+  private void keep(UUID agentId, long seenAtMillis) {
     if (pending.isEmpty()) {
       batchStartedNanos = System.nanoTime();
     }
-    Pending p = pending.computeIfAbsent(agentId, id -> new Pending());
-    p.seenAt = Math.max(p.seenAt, seenAtMillis);
-    Promise<Void> done = Promise.promise();
-    p.waiting.add(done);
-    if (!inFlight || pending.size() >= MAX_BATCH) {
-      flush();
-    }
-    return done.future();
+    pending.merge(agentId, seenAtMillis, Math::max);
   }
 
   private void flush() {
     if (pending.isEmpty()) {
       return;
     }
-    inFlight = true;
-    Map<UUID, Pending> batch = pending;
-    pending = new LinkedHashMap<>();
+    Map<UUID, Long> batch = pending;
+    List<Promise<Void>> batchWaiting = waiting;
     long started = batchStartedNanos;
-    List<Request> requests = new ArrayList<>(batch.size());
-    batch.forEach((agentId, p) -> requests.add(Request.cmd(Command.SET).arg(KEY_PREFIX + agentId).arg(p.seenAt)
-        .arg("PX").arg(leaseTtl.toMillis())));
+    pending = new HashMap<>();
+    waiting = new ArrayList<>();
+    Request zadd = Request.cmd(Command.ZADD).arg(Leases.KEY).arg("GT");
+    batch.forEach((agentId, seenAt) -> zadd.arg(seenAt).arg(agentId.toString()));
     batchSizes.record(batch.size());
-    redis.batch(requests).onComplete(ar -> {
-      inFlight = false;
-      flushTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      for (Pending p : batch.values()) {
-        for (Promise<Void> waiting : p.waiting) {
-          if (ar.succeeded()) {
-            waiting.complete();
-          } else {
-            waiting.fail(new ApiError(503, "liveness_store_unavailable", "the control plane cannot record heartbeats "
-                + "right now; retry after the advertised delay (no agent is judged while this lasts)", true)
-                .with("retryAfterSeconds", 5).exception());
-          }
+    inFlight++;
+    redis.send(zadd).onComplete(ar -> {
+      inFlight--;
+      if (ar.succeeded()) {
+        confirmed = true;
+        flushLag.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        batchWaiting.forEach(Promise::complete);
+        if (inFlight == 0 && !lingering) {
+          flush();
         }
+      } else {
+        confirmed = false;
+        batchWaiting.forEach(p -> p.fail(unavailable()));
+        // Keep the leases (newer ones that arrived meanwhile win). The next heartbeat or the retry
+        // timer sends them again; never at once, which would spin against a Redis that is down.
+        batch.forEach(this::keep);
+        retryLater();
       }
-      flush();
     });
   }
 
-  private static final class Pending {
-    long seenAt;
-    final List<Promise<Void>> waiting = new ArrayList<>(1);
+  private void retryLater() {
+    if (retryScheduled) {
+      return;
+    }
+    retryScheduled = true;
+    vertx.setTimer(RETRY_MILLIS, id -> {
+      retryScheduled = false;
+      if (inFlight == 0) {
+        flush();
+      }
+    });
+  }
+
+  private static RuntimeException unavailable() {
+    return new ApiError(503, "liveness_store_unavailable", "the control plane cannot record heartbeats right now; "
+        + "retry after the advertised delay (no agent is judged while this lasts)", true)
+        .with("retryAfterSeconds", 5).exception();
   }
 }

@@ -8,6 +8,7 @@ import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.config.Setting;
 import dev.rollcall.core.embedded.EmbeddedServers;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.liveness.Leases;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
 import dev.rollcall.core.persistence.AgentChange;
 import dev.rollcall.core.persistence.AgentRecord;
@@ -16,15 +17,18 @@ import dev.rollcall.core.persistence.GatewayRecord;
 import dev.rollcall.core.persistence.LifecycleEventRecord;
 import dev.rollcall.core.testing.MutableClock;
 import dev.rollcall.core.testing.RealServersExtension;
+import dev.rollcall.core.testing.TcpProxy;
 import dev.rollcall.core.testing.TestHttp;
 import dev.rollcall.core.testing.TestNode;
 import dev.rollcall.core.testing.TestServers;
 import dev.rollcall.token.TokenModule;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -107,9 +111,9 @@ class HeartbeatApiTest {
       assertThat(next).isBetween(9_000L, 11_000L);
     }
     assertThat(await(agents.find(a.id)).orElseThrow().version()).as("no write for steady heartbeats").isEqualTo(version);
-    String lease = redis("GET", "rollcall:lease:" + a.id);
-    assertThat(Long.parseLong(lease)).isEqualTo(clock.instant().toEpochMilli());
-    assertThat(Long.parseLong(redis("PTTL", "rollcall:lease:" + a.id))).isBetween(1L, 30_000L);
+    long lastHeartbeat = clock.instant().toEpochMilli();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(lease(a)).contains(lastHeartbeat));
 
     clock.advance(Duration.ofSeconds(20)); // 70 s since last_seen_at was written: it is due
     heartbeat(a, "ready", 3);
@@ -161,7 +165,7 @@ class HeartbeatApiTest {
     assertError(node.http().post(path, "{\"status\": \"ready\"}", Map.of("X-Agent-Token", b.credential)), 401, "credential_invalid");
     assertError(node.http().post(path, "{\"status\": \"ready\"}", Map.of()), 401, "credential_invalid");
     assertThat(status(a)).isEqualTo(LifecycleStatus.STARTING);
-    assertThat(redis("EXISTS", "rollcall:lease:" + a.id)).isEqualTo("0");
+    assertThat(lease(a)).isEmpty();
   }
 
   @Test
@@ -194,6 +198,36 @@ class HeartbeatApiTest {
     }
   }
 
+  @Test
+  void aHeartbeatAcceptedJustBeforeRedisIsLostIsStoredWhenItReturnsAndNoneIsAcceptedMeanwhile() {
+    URI redisUrl = URI.create(servers.redisUrl());
+    Agent a = registered("outage");
+    try (TcpProxy proxy = new TcpProxy(redisUrl.getHost(), redisUrl.getPort());
+         TestNode proxied = TestNode.start(clock, Map.of(Setting.REDIS_URL, "redis://127.0.0.1:" + proxy.port()),
+             List.of(new TokenModule(), new HeartbeatModule()))) {
+      assertThat(heartbeat(proxied, a, "ready").status()).as("store confirmed by a stored lease").isEqualTo(200);
+
+      proxy.cut();
+      clock.advance(Duration.ofSeconds(10));
+      long acceptedBlind = clock.millis();
+      // The store was confirmed a moment ago: this one is answered at once and its lease written behind,
+      // which fails. The lease must be kept, and the heartbeats after the failure refused.
+      assertThat(heartbeat(proxied, a, "ready").status()).isEqualTo(200);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+        clock.advance(Duration.ofSeconds(10));
+        TestHttp.Response r = heartbeat(proxied, a, "ready");
+        return r.status() == 503 && "liveness_store_unavailable".equals(r.json().getString("error"));
+      });
+      assertThat(lease(a)).as("nothing reached Redis yet").hasValueSatisfying(seen -> assertThat(seen).isLessThan(acceptedBlind));
+
+      proxy.restore();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+          .untilAsserted(() -> assertThat(lease(a)).hasValueSatisfying(seen -> assertThat(seen).isGreaterThanOrEqualTo(acceptedBlind)));
+      clock.advance(Duration.ofSeconds(10));
+      assertThat(heartbeat(proxied, a, "ready").status()).isEqualTo(200);
+    }
+  }
+
   private Agent registered(String name) {
     return register(await(agents.create(gateway.id(), name, 3)), name);
   }
@@ -207,6 +241,15 @@ class HeartbeatApiTest {
     return new Agent(agent.id(), r.json().getString("credential"));
   }
 
+  private static TestHttp.Response heartbeat(TestNode target, Agent a, String status) {
+    return target.http().post("/api/v1/agents/" + a.id + "/heartbeat",
+        new JsonObject().put("status", status).put("templateVersion", 3).encode(), Map.of("X-Agent-Token", a.credential));
+  }
+
+  private Optional<Long> lease(Agent a) {
+    return await(Leases.lastSeen(node.context().redis(), a.id));
+  }
+
   private TestHttp.Response heartbeat(Agent a, String status, int templateVersion) {
     return node.http().post("/api/v1/agents/" + a.id + "/heartbeat",
         new JsonObject().put("status", status).put("templateVersion", templateVersion).encode(), Map.of("X-Agent-Token", a.credential));
@@ -218,15 +261,6 @@ class HeartbeatApiTest {
 
   private List<String> events(Agent a) {
     return await(agents.events(a.id, 0, 1000)).stream().map(LifecycleEventRecord::name).toList();
-  }
-
-  private String redis(String... command) {
-    io.vertx.redis.client.Request req = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.create(command[0]));
-    for (int i = 1; i < command.length; i++) {
-      req.arg(command[i]);
-    }
-    io.vertx.redis.client.Response r = await(node.context().redis().send(req));
-    return r == null ? null : r.toString();
   }
 
   private static void assertError(TestHttp.Response response, int status, String error) {

@@ -12,9 +12,10 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import java.util.List;
 
 /**
- * Builds the one router of a listener from what the modules contribute: body limit, health, optional
- * metrics, agent routes, then (behind the admin token) operator routes, JSON 404 and the JSON failure
- * handler. The app's HTTP verticle and the test harness build routers the same way, here.
+ * Builds the one router of a listener from what the modules contribute: body limit, agent routes,
+ * health, optional metrics, then (behind the admin token) operator routes, JSON 404 and the JSON failure
+ * handler. Agent routes come first because the router tries routes in order and heartbeats are nearly
+ * all of the traffic. The app's HTTP verticle and the test harness build routers the same way, here.
  */
 public final class NodeRouters {
   private NodeRouters() {
@@ -28,14 +29,15 @@ public final class NodeRouters {
     Router router = Router.router(vertx);
     // Every body is bounded; a larger one is refused with 413 before any handler reads it.
     router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().bodyLimitBytes()));
+    if (agentApi) {
+      // The hot path first: each route tried before a heartbeat's costs it a path match.
+      contributors.forEach(c -> c.mountAgentRoutes(router));
+    }
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(ReadinessChecks.liveness(vertx)));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(
         ReadinessChecks.readiness(vertx, node.pool(), node.redisApi())));
     if (metrics != null) {
       router.get("/metrics").handler(metrics);
-    }
-    if (agentApi) {
-      contributors.forEach(c -> c.mountAgentRoutes(router));
     }
     if (operatorApi) {
       // Agent routes are matched first (they were added first and end the response), so everything else

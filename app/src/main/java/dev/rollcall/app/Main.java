@@ -111,9 +111,8 @@ public final class Main implements Runnable {
   @Command(name = "bench-heartbeat", mixinStandardHelpOptions = true,
       description = "Benchmark: authenticated heartbeats vs a bare Vert.x 200 endpoint, driven by wrk (must be installed).")
   static final class BenchHeartbeat implements Callable<Integer> {
-    @Option(names = "--agents", defaultValue = "2000") int agents;
+    @Option(names = "--agents", defaultValue = "5000") int agents;
     @Option(names = "--connections", defaultValue = "64") int connections;
-    @Option(names = "--light-connections", defaultValue = "4") int lightConnections;
     @Option(names = "--seconds", defaultValue = "15") int seconds;
     @Option(names = "--rounds", defaultValue = "3") int rounds;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -121,7 +120,7 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      return new HeartbeatBench(agents, connections, lightConnections, seconds, rounds, spec.commandLine().getOut())
+      return new HeartbeatBench(agents, connections, seconds, rounds, spec.commandLine().getOut())
           .run(env);
     }
   }

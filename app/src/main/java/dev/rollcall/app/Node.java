@@ -100,7 +100,8 @@ public final class Node implements AutoCloseable {
           .tag("version", version())
           .register(registry);
       vertx = Vertx.builder()
-          .with(new VertxOptions().setMetricsOptions(Metrics.vertxOptions()))
+          // Native epoll where Netty's native library loads (Linux); NIO otherwise, logged at start.
+          .with(new VertxOptions().setMetricsOptions(Metrics.vertxOptions()).setPreferNativeTransport(true))
           .withMetrics(new MicrometerMetricsFactory(registry))
           .build();
       Pool pool = Databases.pool(vertx, pgUrl, config.pgPoolSize());
@@ -118,6 +119,7 @@ public final class Node implements AutoCloseable {
       await(vertx.deployVerticle(() -> new HttpVerticle(context, modules, listeners, registry),
           new DeploymentOptions().setInstances(config.httpInstances())), "starting the HTTP listeners");
       LOG.atInfo().addKeyValue("event", "node.started").addKeyValue("node", nodeId).addKeyValue("mode", mode.name().toLowerCase())
+          .addKeyValue("transport", vertx.isNativeTransportEnabled() ? "epoll" : "nio")
           .log("Rollcall node started with {}", config.describe().encode());
       return new Node(v, embedded, context, listeners, generatedAdminToken);
     } catch (RuntimeException e) {

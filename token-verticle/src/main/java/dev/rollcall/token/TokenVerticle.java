@@ -1,6 +1,7 @@
 package dev.rollcall.token;
 
 import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.Commands;
 import dev.rollcall.core.bus.Failure;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.http.ApiError;
@@ -62,16 +63,7 @@ public final class TokenVerticle extends VerticleBase {
         .register(node.meters()).increment());
   }
 
-  /** A consumer never throws: every failure is answered with its code and ApiError JSON. */
   private Future<Void> consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
-    return vertx.eventBus().<JsonObject>consumer(address, (Message<JsonObject> msg) -> {
-      Future<JsonObject> answer;
-      try {
-        answer = handler.apply(msg.body());
-      } catch (RuntimeException malformed) {
-        answer = Future.failedFuture(ApiError.badRequest("malformed_message", "malformed " + address + " body").exception());
-      }
-      answer.onSuccess(msg::reply).onFailure(e -> msg.fail(Failure.codeOf(e), Failure.messageOf(e)));
-    }).completion();
+    return Commands.consume(vertx, address, handler);
   }
 }

@@ -72,6 +72,47 @@ public final class Addresses {
   /** Fact (token-verticle). Body: {@link TokenMessages.Revoked}. Caches drop these credentials at once. */
   public static final String TOKEN_REVOKED = "rollcall.token.revoked";
 
+  /**
+   * Command (provisioner-verticle): provision or re-provision an agent under single flight. Body:
+   * {@code {"agentId", "source"}} (source: operator, reconciler, retry, ...). Reply: the operation,
+   * {@code {"agentId", "provisionEpoch", "joined"}}; {@code joined} is true when a provision of that
+   * epoch was already in flight and this request joined it. Fails 404 agent_not_found, 410 agent_deleted.
+   */
+  public static final String PROVISIONER_PROVISION = "rollcall.provisioner.provision";
+
+  /**
+   * Command (provisioner-verticle): wake an agent (seed 01: counts the attempt, sets the check-in
+   * deadline, records {@code lifecycle.queue.enqueued}, schedules the reconciler). Body:
+   * {@code {"agentId", "source"}}. Reply: the agent record. Fails 409 not_wakeable.
+   */
+  public static final String PROVISIONER_WAKE = "rollcall.provisioner.wake";
+
+  /**
+   * Command (provisioner-verticle): create an agent and provision it (its first epoch). Body:
+   * {@code {"gatewayId", "name", "templateVersion"?}}. Reply: {@code {"agent", "operation"}}. Fails 404
+   * gateway_not_found, 409 agent_name_taken.
+   */
+  public static final String PROVISIONER_CREATE_AGENT = "rollcall.provisioner.create-agent";
+
+  /**
+   * Command (provisioner-verticle): delete an agent (tombstone, credentials revoked, instances
+   * deprovisioned). Body: {@code {"agentId"}}. Reply: the agent record. Deleting twice is a no-op.
+   */
+  public static final String PROVISIONER_DELETE_AGENT = "rollcall.provisioner.delete-agent";
+
+  /**
+   * Fact (provisioner routes): a task was queued. Body: {@code {"taskId", "gatewayId"}}. A dispatcher
+   * that hears it runs a pass at once; one that does not finds the task on its next periodic pass.
+   */
+  public static final String TASK_QUEUED = "rollcall.task.queued";
+
+  /**
+   * Fact (heartbeat-verticle, token-verticle): an instance of a superseded provision epoch reported in
+   * and was told to stop. Body: {@code {"agentId", "provisionEpoch"}}. The provisioner deprovisions it
+   * on its gateway (best-effort: the instance was also told to stop in the answer it got).
+   */
+  public static final String AGENT_STALE_INSTANCE = "rollcall.agent.stale-instance";
+
   private Addresses() {
   }
 }

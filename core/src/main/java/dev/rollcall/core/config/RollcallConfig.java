@@ -190,6 +190,40 @@ public final class RollcallConfig {
     return (Duration) values.get(Setting.GATEWAY_TIMEOUT);
   }
 
+  /** Where agents reach the control plane: the setting, else the agent listener on the bind host. */
+  public String publicUrl() {
+    String configured = (String) values.get(Setting.PUBLIC_URL);
+    if (configured != null) {
+      return configured;
+    }
+    String host = "0.0.0.0".equals(httpHost()) ? "127.0.0.1" : httpHost();
+    return "http://" + host + ":" + agentPort().orElse(httpPort());
+  }
+
+  public int taskMaxAttempts() {
+    return (Integer) values.get(Setting.TASK_MAX_ATTEMPTS);
+  }
+
+  public Duration taskRetryBackoff() {
+    return (Duration) values.get(Setting.TASK_RETRY_BACKOFF);
+  }
+
+  public Duration startConfirmWindow() {
+    return (Duration) values.get(Setting.START_CONFIRM_WINDOW);
+  }
+
+  public Duration dispatchInterval() {
+    return (Duration) values.get(Setting.DISPATCH_INTERVAL);
+  }
+
+  public int breakerFailures() {
+    return (Integer) values.get(Setting.BREAKER_FAILURES);
+  }
+
+  public Duration breakerCooldown() {
+    return (Duration) values.get(Setting.BREAKER_COOLDOWN);
+  }
+
   /**
    * The effective settings for logs and the start-up banner. URLs lose their password: this is printed.
    */

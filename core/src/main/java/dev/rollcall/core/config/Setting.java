@@ -46,7 +46,21 @@ public enum Setting {
       "Register attempts per agent per minute before 429."),
   REGISTER_LIMIT_PER_SOURCE("registerLimitPerSource", Kind.POSITIVE_INT, "120",
       "Register attempts per source address per minute before 429."),
-  GATEWAY_TIMEOUT("gatewayTimeout", Kind.DURATION, "5s", "Timeout of every call Rollcall makes to a gateway.");
+  GATEWAY_TIMEOUT("gatewayTimeout", Kind.DURATION, "5s", "Timeout of every call Rollcall makes to a gateway."),
+  PUBLIC_URL("publicUrl", Kind.URL, null,
+      "The control plane's URL as agents reach it, handed to gateways at provision; default http://<httpHost>:<agent port>."),
+  TASK_MAX_ATTEMPTS("taskMaxAttempts", Kind.POSITIVE_INT, "5",
+      "Dispatch attempts per task; a task whose starts keep failing ends failed with the last reason."),
+  TASK_RETRY_BACKOFF("taskRetryBackoff", Kind.DURATION, "2s",
+      "Wait before a rolled-back task is dispatched again; doubles per attempt, at most 64 times this."),
+  START_CONFIRM_WINDOW("startConfirmWindow", Kind.DURATION, "15s",
+      "After a task start times out, how long a report from that attempt can still confirm it before it is rolled back."),
+  DISPATCH_INTERVAL("dispatchInterval", Kind.DURATION, "500ms",
+      "How often each node's dispatcher looks for queued tasks and unsettled starts (new tasks are dispatched at once)."),
+  BREAKER_FAILURES("breakerFailures", Kind.POSITIVE_INT, "3",
+      "Consecutive failed task starts on a gateway that open its circuit breaker (dispatches to it pause)."),
+  BREAKER_COOLDOWN("breakerCooldown", Kind.DURATION, "5s",
+      "How long an open breaker waits before one probe dispatch; doubles while probes fail, at most 12 times this.");
 
   private final String key;
   private final Kind kind;

@@ -57,4 +57,46 @@ public final class RequestInputs {
     }
     return trimmed;
   }
+
+  /** An optional integer field in {@code [min, max]}; {@code fallback} when absent or null. */
+  public static int optionalInt(JsonObject json, String field, int min, int max, int fallback) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Integer n) || n < min || n > max) {
+      throw ApiError.badRequest("invalid_field", "field '" + field + "' must be an integer from " + min + " to " + max).exception();
+    }
+    return n;
+  }
+
+  /** An optional query parameter as an integer in {@code [min, max]}; {@code fallback} when absent. */
+  public static int queryInt(RoutingContext rc, String name, int min, int max, int fallback) {
+    String text = rc.queryParams().get(name);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(text);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw ApiError.badRequest("invalid_query", "query parameter '" + name + "' must be an integer from " + min + " to " + max).exception();
+  }
+
+  /** An optional UUID query parameter; null when absent. */
+  public static UUID queryUuid(RoutingContext rc, String name) {
+    String text = rc.queryParams().get(name);
+    if (text == null) {
+      return null;
+    }
+    UUID id = Uuids.parseCanonical(text);
+    if (id == null) {
+      throw ApiError.badRequest("invalid_query", "query parameter '" + name + "' must be a UUID").exception();
+    }
+    return id;
+  }
 }

@@ -38,6 +38,16 @@ public final class LifecycleEventNames {
   /** A template sync with token rotation failed; the old credential was left untouched. */
   public static final String CREDENTIAL_ROTATION_FAILED = "lifecycle.credential.rotation_failed";
 
+  /** The gateway did not take a wake (error or timeout); the attempt still counts toward seed 01's budget. */
+  public static final String WAKE_FAILED = "lifecycle.wake.failed";
+  /**
+   * An instance of a superseded provision attempt reported in (seed 03's second instance): the gateway
+   * was told to deprovision it.
+   */
+  public static final String STALE_INSTANCE_DEPROVISIONED = "lifecycle.instance.stale_deprovisioned";
+  /** A deprovision call to the gateway failed; the instance may still run until the gateway drops it. */
+  public static final String DEPROVISION_FAILED = "lifecycle.deprovision.failed";
+
   private LifecycleEventNames() {
   }
 }

@@ -65,25 +65,22 @@ public record AgentRecord(
         .put("wakeAttempts", wakeAttempts)
         .put("needsRebootstrap", needsRebootstrap)
         .put("needsTemplateSync", needsTemplateSync);
-    putIfPresent(json, "statusReason", statusReason);
-    putIfPresent(json, "statusChangedAt", statusChangedAt);
-    putIfPresent(json, "checkinDeadline", checkinDeadline);
-    putIfPresent(json, "lastSeenAt", lastSeenAt);
-    putIfPresent(json, "suspectSince", suspectSince);
-    putIfPresent(json, "registeredAt", registeredAt);
-    putIfPresent(json, "lastProvisionError", lastProvisionError);
-    putIfPresent(json, "templateVersion", templateVersion);
-    putIfPresent(json, "createdAt", createdAt);
-    putIfPresent(json, "updatedAt", updatedAt);
+    putField(json, "statusReason", statusReason);
+    putField(json, "statusChangedAt", statusChangedAt);
+    putField(json, "checkinDeadline", checkinDeadline);
+    putField(json, "lastSeenAt", lastSeenAt);
+    putField(json, "suspectSince", suspectSince);
+    putField(json, "registeredAt", registeredAt);
+    putField(json, "lastProvisionError", lastProvisionError);
+    putField(json, "templateVersion", templateVersion);
+    putField(json, "createdAt", createdAt);
+    putField(json, "updatedAt", updatedAt);
     return json;
   }
 
-  private static void putIfPresent(JsonObject json, String key, Object value) {
-    if (value instanceof Instant instant) {
-      json.put(key, instant.toString());
-    } else if (value != null) {
-      json.put(key, value);
-    }
+  /** Every field is present, null when unset: an operator sees that last_provision_error is empty, not missing. */
+  private static void putField(JsonObject json, String key, Object value) {
+    json.put(key, value instanceof Instant instant ? instant.toString() : value);
   }
 
   static Instant instant(OffsetDateTime t) {

@@ -161,6 +161,52 @@ public final class AgentRepository {
     return result;
   }
 
+  /**
+   * One page of agents ordered by id, optionally of one status and one gateway, after {@code afterId}
+   * (null for the first page).
+   */
+  public Future<List<AgentRecord>> list(LifecycleStatus status, UUID gatewayId, UUID afterId, int limit) {
+    return pool.preparedQuery(AgentSql.LIST)
+        .execute(Tuple.of(status == null ? null : status.wireName(), gatewayId, afterId == null ? new UUID(0, 0) : afterId, limit))
+        .map(rows -> {
+          List<AgentRecord> page = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            page.add(AgentRecord.fromRow(row));
+          }
+          return page;
+        });
+  }
+
+  /**
+   * Notes a failure on the agent ({@code last_provision_error}) with its event, without moving it, if it
+   * is still at {@code provisionEpoch}: the outcome of a superseded attempt is dropped (empty result).
+   * For failures that are not a status change (a wake the gateway refused, a deprovision that failed).
+   */
+  public Future<Optional<AgentRecord>> noteError(UUID agentId, long provisionEpoch, String eventName, String error,
+                                                 JsonObject detail) {
+    Instant now = clock.instant();
+    return pool.withTransaction(conn -> conn.preparedQuery(AgentSql.NOTE_ERROR)
+        .execute(Tuple.of(agentId, provisionEpoch, error, utc(now)))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(Optional.<AgentRecord>empty());
+          }
+          AgentRecord after = AgentRecord.fromRow(rows.iterator().next());
+          JsonObject eventDetail = (detail == null ? new JsonObject() : detail.copy()).put("error", error);
+          return insertEvent(conn, agentId, now, eventName, null, null, after.version(), provisionEpoch, eventDetail)
+              .map(id -> Optional.of(after));
+        }));
+  }
+
+  /**
+   * The gateway's longest-ready agent, locked until the caller's transaction ends; agents locked by
+   * another transaction are skipped, so concurrent dispatchers never pick the same one.
+   */
+  public Future<Optional<AgentRecord>> findReadyForUpdate(SqlConnection conn, UUID gatewayId) {
+    return conn.preparedQuery(AgentSql.READY_OF_GATEWAY_FOR_UPDATE).execute(Tuple.of(gatewayId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(AgentRecord.fromRow(rows.iterator().next())));
+  }
+
   /** Reads the agent and locks its row until the caller's transaction ends. */
   public Future<Optional<AgentRecord>> findForUpdate(SqlConnection conn, UUID id) {
     return conn.preparedQuery(AgentSql.FIND_FOR_UPDATE).execute(Tuple.of(id))
@@ -221,7 +267,9 @@ public final class AgentRepository {
   private void announce(TransitionResult.Applied applied) {
     AgentRecord after = applied.agent();
     Transition transition = applied.transition();
-    LOG.atInfo()
+    // Status changes at INFO; writes that keep the status (a coalesced last_seen_at, a flag) at DEBUG,
+    // or a steady fleet would log a line per agent per minute.
+    (transition.changesStatus() ? LOG.atInfo() : LOG.atDebug())
         .addKeyValue("agent_id", after.id())
         .addKeyValue("event", transition.trigger().eventName())
         .addKeyValue("from", applied.transition().from().wireName())
@@ -267,7 +315,7 @@ public final class AgentRepository {
     return e;
   }
 
-  static OffsetDateTime utc(Instant instant) {
+  public static OffsetDateTime utc(Instant instant) {
     return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
   }
 }

@@ -17,6 +17,18 @@ final class AgentSql {
   static final String FLAG_REBOOTSTRAP = "UPDATE agents SET needs_rebootstrap = true, version = version + 1, "
       + "updated_at = $3 WHERE id = $1 AND version = $2 AND NOT needs_rebootstrap RETURNING id";
 
+  /** Keyset page: optional status ($1) and gateway ($2) filters, ids after $3, at most $4. */
+  static final String LIST = "SELECT " + COLUMNS + " FROM agents WHERE ($1::text IS NULL OR lifecycle_status = $1) "
+      + "AND ($2::uuid IS NULL OR gateway_id = $2) AND id > $3 ORDER BY id LIMIT $4";
+
+  /** A failure noted on the agent, fenced by its epoch: a late outcome of an older attempt writes nothing. */
+  static final String NOTE_ERROR = "UPDATE agents SET last_provision_error = $3, version = version + 1, updated_at = $4 "
+      + "WHERE id = $1 AND provision_epoch = $2 RETURNING " + COLUMNS;
+
+  /** One ready agent of a gateway, locked; agents other dispatchers hold are skipped, not waited for. */
+  static final String READY_OF_GATEWAY_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents WHERE gateway_id = $1 "
+      + "AND lifecycle_status = 'ready' ORDER BY status_changed_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+
   static final String FIND_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents WHERE id = $1 FOR UPDATE";
 
   /**

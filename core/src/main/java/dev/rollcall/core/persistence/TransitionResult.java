@@ -1,5 +1,6 @@
 package dev.rollcall.core.persistence;
 
+import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.lifecycle.IllegalTransitionException;
 import dev.rollcall.core.lifecycle.Transition;
 import java.util.UUID;
@@ -12,6 +13,25 @@ public sealed interface TransitionResult {
 
   /** Outcome label for metrics and logs. */
   String outcome();
+
+  /**
+   * The API error for a result the caller could not use: 503 {@code agent_contended} (retryable) for
+   * a race it kept losing, 404 for a missing agent, 409 {@code illegal_transition} with the table's
+   * words for a forbidden move.
+   */
+  default Throwable failure() {
+    if (this instanceof LostRace lost) {
+      return ApiError.unavailable("agent_contended", "agent " + lost.agentId() + " kept changing under this request; retry")
+          .exception();
+    }
+    if (this instanceof NotFound missing) {
+      return ApiError.notFound("agent_not_found", "agent " + missing.agentId() + " does not exist").exception();
+    }
+    if (this instanceof Illegal illegal) {
+      return ApiError.conflict("illegal_transition", illegal.error().getMessage(), false).exception();
+    }
+    return new IllegalStateException("not a failure: " + outcome());
+  }
 
   /** Written: the agent row (version bumped) and its lifecycle event, in one transaction. */
   record Applied(AgentRecord agent, Transition transition) implements TransitionResult {

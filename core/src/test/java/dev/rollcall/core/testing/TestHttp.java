@@ -35,6 +35,10 @@ public final class TestHttp {
         .POST(HttpRequest.BodyPublishers.ofString(body)), headers);
   }
 
+  public Response delete(String path, Map<String, String> headers) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), headers);
+  }
+
   public Response send(HttpRequest.Builder builder, Map<String, String> headers) {
     headers.forEach(builder::header);
     try {

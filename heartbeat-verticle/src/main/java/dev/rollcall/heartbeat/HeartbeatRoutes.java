@@ -109,6 +109,9 @@ final class HeartbeatRoutes implements RouteContributor {
           ? reload(agentId) : Future.succeededFuture(snapshot));
       Future<Applied> applied = then(current, snapshot -> {
         if (snapshot.agent.provisionEpoch() != credential.provisionEpoch()) {
+          // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
+          node.vertx().eventBus().publish(Addresses.AGENT_STALE_INSTANCE, new JsonObject()
+              .put("agentId", agentId.toString()).put("provisionEpoch", credential.provisionEpoch()));
           return Future.failedFuture(ApiError.conflict("stale_epoch", "this instance belongs to provision attempt "
               + credential.provisionEpoch() + " but the agent is at " + snapshot.agent.provisionEpoch()
               + "; this instance must stop", false).exception());

@@ -1,10 +1,13 @@
 package dev.rollcall.provisioner;
 
+import dev.rollcall.core.http.RouteContributor;
+import dev.rollcall.core.http.RouteScope;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.vertx.core.Future;
+import java.util.List;
 
-/** Deploys the provisioner module on a node. */
+/** Deploys the provisioner on a node and contributes the operator API for gateways, agents and tasks. */
 public final class ProvisionerModule implements RollcallModule {
   public static final String NAME = "provisioner";
 
@@ -15,6 +18,11 @@ public final class ProvisionerModule implements RollcallModule {
 
   @Override
   public Future<?> deploy(NodeContext node) {
-    return node.vertx().deployVerticle(new ProvisionerVerticle());
+    return node.vertx().deployVerticle(new ProvisionerVerticle(node));
+  }
+
+  @Override
+  public List<RouteContributor> routes(RouteScope scope) {
+    return List.of(new ProvisionerRoutes(scope.node(), scope.verifier()));
   }
 }

@@ -1,23 +1,56 @@
 package dev.rollcall.provisioner;
 
+import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.Commands;
+import dev.rollcall.core.gateway.GatewayClient;
+import dev.rollcall.core.http.RequestInputs;
+import dev.rollcall.core.node.NodeContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.UUID;
 
 /**
- * single-flight provisioning, wake, fenced dispatch with rollback.
- *
- * <p>Not built yet (issue 5): it deploys so that the node's wiring is complete, registers no
- * consumer and serves no route, so nothing can mistake it for working.
+ * The provisioner: provision, wake and delete commands on the bus (see {@link Addresses}), clean-up of
+ * stale instances, and this node's task dispatcher. Any number of nodes may run it at once: single
+ * flight and dispatch are decided by conditional updates in PostgreSQL, not by this verticle.
  */
 public final class ProvisionerVerticle extends VerticleBase {
-  private static final Logger LOG = LoggerFactory.getLogger(ProvisionerVerticle.class);
+  private final NodeContext node;
+  private GatewayClient gateway;
+
+  public ProvisionerVerticle(NodeContext node) {
+    this.node = node;
+  }
 
   @Override
   public Future<?> start() {
-    LOG.atInfo().addKeyValue("event", "verticle.deployed").addKeyValue("verticle", "provisioner-verticle")
-        .log("deployed with no behaviour yet (issue 5)");
+    gateway = new GatewayClient(vertx, node.config().gatewayTimeout());
+    Provisioning provisioning = new Provisioning(node, gateway);
+    Dispatcher dispatcher = new Dispatcher(node, new TaskRepository(node.pool(), node.clock(), node.agentRepository()), gateway);
+    vertx.setPeriodic(node.config().dispatchInterval().toMillis(), id -> dispatcher.pass());
+    vertx.eventBus().<JsonObject>consumer(Addresses.TASK_QUEUED, msg -> dispatcher.pass());
+    vertx.eventBus().<JsonObject>consumer(Addresses.AGENT_STALE_INSTANCE, msg -> {
+      UUID agentId = RequestInputs.uuid(msg.body().getString("agentId"), "agentId");
+      provisioning.staleInstanceReported(agentId, msg.body().getLong("provisionEpoch"));
+    });
+    return Future.all(List.of(
+        Commands.consume(vertx, Addresses.PROVISIONER_PROVISION, body -> provisioning.provision(
+            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown")).map(Provisioning.Operation::toJson)),
+        Commands.consume(vertx, Addresses.PROVISIONER_WAKE, body -> provisioning.wake(
+            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"))),
+        Commands.consume(vertx, Addresses.PROVISIONER_CREATE_AGENT, body -> node.agentRepository()
+            .create(RequestInputs.uuid(body.getString("gatewayId"), "gatewayId"), body.getString("name"), body.getInteger("templateVersion"))
+            .map(created -> new JsonObject().put("agent", created.toJson())
+                .put("operation", provisioning.provisionCreated(created).toJson()))),
+        Commands.consume(vertx, Addresses.PROVISIONER_DELETE_AGENT, body -> provisioning.delete(
+            RequestInputs.uuid(body.getString("agentId"), "agentId")).map(deleted -> deleted.toJson()))));
+  }
+
+  @Override
+  public Future<?> stop() {
+    gateway.close();
     return Future.succeededFuture();
   }
 }

@@ -5,6 +5,7 @@ import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Failure;
 import dev.rollcall.core.bus.TokenMessages;
+import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.http.HttpErrors;
 import dev.rollcall.core.http.RequestInputs;
 import dev.rollcall.core.http.RouteContributor;
@@ -72,7 +73,15 @@ final class TokenRoutes implements RouteContributor {
             new TokenMessages.Register(agentId, ticket, instanceId, source).toJson(), bus)
         .onSuccess(reply -> rc.response().putHeader("cache-control", "no-store").putHeader("content-type", "application/json")
             .end(reply.body().encode()))
-        .onFailure(e -> HttpErrors.respond(rc, Failure.toApiError(e)));
+        .onFailure(e -> {
+          ApiError error = Failure.toApiError(e);
+          if ("stale_epoch".equals(error.error()) && error.extra().getValue(TokenService.STALE_INSTANCE_EPOCH) instanceof Number epoch) {
+            // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
+            node.vertx().eventBus().publish(Addresses.AGENT_STALE_INSTANCE,
+                new JsonObject().put("agentId", agentId.toString()).put("provisionEpoch", epoch.longValue()));
+          }
+          HttpErrors.respond(rc, error);
+        });
   }
 
   private void credential(RoutingContext rc) {

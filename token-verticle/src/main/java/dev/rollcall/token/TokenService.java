@@ -123,7 +123,7 @@ final class TokenService {
         if (ticketEpoch < agent.provisionEpoch()) {
           return refuse(ApiError.conflict("stale_epoch", "this ticket belongs to provision attempt " + ticketEpoch
               + "; the agent has been re-provisioned (attempt " + agent.provisionEpoch() + "). Wait for the next wake, "
-              + "which brings a fresh ticket", true).exception());
+              + "which brings a fresh ticket", true).with(STALE_INSTANCE_EPOCH, ticketEpoch).exception());
         }
         if (t.getOffsetDateTime("used_at") != null) {
           return alreadyUsed(conn, agent, t, request.instanceId(), now);
@@ -458,6 +458,9 @@ final class TokenService {
           return revoked.size();
         });
   }
+
+  /** On a stale_epoch refusal: the epoch of the instance that presented the old ticket. */
+  static final String STALE_INSTANCE_EPOCH = "instanceEpoch";
 
   private static Future<Outcome> refuse(Throwable error) {
     return Future.succeededFuture(new Outcome(null, error, null, null));

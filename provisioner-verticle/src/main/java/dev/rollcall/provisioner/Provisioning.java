@@ -1,0 +1,313 @@
+package dev.rollcall.provisioner;
+
+import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.TokenMessages;
+import dev.rollcall.core.due.DueQueue;
+import dev.rollcall.core.gateway.GatewayClient;
+import dev.rollcall.core.http.ApiError;
+import dev.rollcall.core.lifecycle.LifecycleEventNames;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.liveness.Leases;
+import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.core.persistence.AgentChange;
+import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.AgentRepository;
+import dev.rollcall.core.persistence.GatewayRecord;
+import dev.rollcall.core.persistence.TransitionResult;
+import dev.rollcall.core.util.LruMap;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Provision, wake, delete and stale-instance clean-up (seeds 01 and 03).
+ *
+ * <p>Single flight, cluster-wide, without a lock service: starting a provision attempt is the
+ * conditional update that moves the agent to {@code provisioning} and bumps {@code provision_epoch}.
+ * Of any number of concurrent requests, on any nodes, exactly one wins that update; the others lose the
+ * race, re-read, find the agent provisioning and join the attempt (they get the same epoch back). Every
+ * side effect after the gateway call is fenced by the epoch: the outcome of an attempt that a newer one
+ * replaced is dropped, never written. An attempt whose node died is taken over once it is older than
+ * {@link #takeOverAfter} (three gateway timeouts: its own call has long ended by then).
+ */
+final class Provisioning {
+  private static final Logger LOG = LoggerFactory.getLogger(Provisioning.class);
+
+  private final NodeContext node;
+  private final AgentRepository agents;
+  private final GatewayClient gateway;
+  private final Duration takeOverAfter;
+  /** Stale instances already deprovisioned by this node: one deprovision per (agent, epoch). */
+  private final Map<String, Boolean> deprovisioned = new LruMap<>(10_000);
+
+  Provisioning(NodeContext node, GatewayClient gateway) {
+    this.node = node;
+    this.agents = node.agentRepository();
+    this.gateway = gateway;
+    this.takeOverAfter = node.config().gatewayTimeout().multipliedBy(3);
+  }
+
+  /** An attempt, as the caller sees it: which epoch, and whether the call joined one in flight. */
+  record Operation(UUID agentId, long provisionEpoch, boolean joined) {
+    JsonObject toJson() {
+      return new JsonObject().put("agentId", agentId.toString()).put("provisionEpoch", provisionEpoch).put("joined", joined);
+    }
+  }
+
+  /** Starts an attempt for an agent created in {@code provisioning} at its first epoch (its creator owns it). */
+  Operation provisionCreated(AgentRecord created) {
+    count("rollcall.provisions", "started");
+    run(created, "create");
+    return new Operation(created.id(), created.provisionEpoch(), false);
+  }
+
+  /** Provisions or re-provisions under single flight; see the class comment. */
+  Future<Operation> provision(UUID agentId, String source) {
+    return provision(agentId, source, 4);
+  }
+
+  private Future<Operation> provision(UUID agentId, String source, int attemptsLeft) {
+    return agents.find(agentId).compose(found -> {
+      AgentRecord agent = found.orElse(null);
+      if (agent == null) {
+        return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
+      }
+      if (agent.status() == LifecycleStatus.DELETED) {
+        return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agentId + " was deleted", false).exception());
+      }
+      Instant now = node.clock().instant();
+      if (agent.status() == LifecycleStatus.PROVISIONING && agent.statusChangedAt().plus(takeOverAfter).isAfter(now)) {
+        count("rollcall.provisions", "joined");
+        return Future.succeededFuture(new Operation(agentId, agent.provisionEpoch(), true));
+      }
+      boolean takeOver = agent.status() == LifecycleStatus.PROVISIONING;
+      return agents.transition(agent, LifecycleTrigger.PROVISION_REQUESTED, AgentChange.create().bumpProvisionEpoch(),
+              new JsonObject().put("source", source).put("tookOverStaleAttempt", takeOver))
+          .compose(result -> {
+            if (result instanceof TransitionResult.Applied applied) {
+              count("rollcall.provisions", "started");
+              run(applied.agent(), source);
+              return Future.succeededFuture(new Operation(agentId, applied.agent().provisionEpoch(), false));
+            }
+            if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
+              // Most likely another request just started an attempt: read again and join it.
+              return provision(agentId, source, attemptsLeft - 1);
+            }
+            return Future.failedFuture(result.failure());
+          });
+    });
+  }
+
+  /** Carries out attempt {@code agent.provisionEpoch()}: ticket, gateway call, then accepted + wake or failed. */
+  private void run(AgentRecord agent, String source) {
+    long epoch = agent.provisionEpoch();
+    node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET, new TokenMessages.IssueTicket(agent.id(), epoch).toJson())
+        .map(reply -> TokenMessages.TicketIssued.fromJson(reply.body()))
+        .compose(ticket -> gatewayOf(agent).compose(gw -> gateway.provision(gw.baseUrl(), agent.id(), new JsonObject()
+            .put("agentId", agent.id().toString())
+            .put("name", agent.name())
+            .put("provisionEpoch", epoch)
+            .put("bootstrapTicket", ticket.ticket())
+            .put("templateVersion", agent.templateVersion() == null ? gw.templateVersion() : agent.templateVersion())
+            .put("controlPlaneUrl", node.config().publicUrl()))))
+        .onSuccess(answer -> settle(agent.id(), epoch, LifecycleTrigger.PROVISION_ACCEPTED, AgentChange.create().lastProvisionError(null),
+                new JsonObject().put("source", source))
+            .onSuccess(settled -> {
+              if (settled != null) {
+                count("rollcall.provisions", "succeeded");
+                if (settled.status() == LifecycleStatus.WAKING) {
+                  wake(settled, "provision");
+                }
+              }
+            }))
+        .onFailure(e -> {
+          String error = "provision of epoch " + epoch + " failed: " + ApiError.of(e).message();
+          settle(agent.id(), epoch, LifecycleTrigger.PROVISION_FAILED, AgentChange.create().lastProvisionError(error),
+              new JsonObject().put("source", source).put("error", error))
+              .onSuccess(settled -> count("rollcall.provisions", settled == null ? "dropped" : "failed"));
+        });
+  }
+
+  /**
+   * Applies the outcome of attempt {@code epoch} if the agent is still at that epoch; completes with
+   * null (and writes nothing) when a newer attempt replaced it: the older attempt's side effects are
+   * dropped.
+   */
+  private Future<AgentRecord> settle(UUID agentId, long epoch, LifecycleTrigger trigger, AgentChange change, JsonObject detail) {
+    return settle(agentId, epoch, trigger, change, detail, 4);
+  }
+
+  private Future<AgentRecord> settle(UUID agentId, long epoch, LifecycleTrigger trigger, AgentChange change, JsonObject detail,
+                                     int attemptsLeft) {
+    return agents.find(agentId).compose(found -> {
+      AgentRecord agent = found.orElse(null);
+      if (agent == null || agent.provisionEpoch() != epoch || agent.status() == LifecycleStatus.DELETED) {
+        LOG.atInfo().addKeyValue("event", "provision.outcome_dropped").addKeyValue("agent_id", agentId)
+            .addKeyValue("epoch", epoch).addKeyValue("outcome", trigger.eventName())
+            .log("outcome of a superseded provision attempt dropped");
+        return Future.succeededFuture((AgentRecord) null);
+      }
+      return agents.transition(agent, trigger, change, detail).compose(result -> {
+        if (result instanceof TransitionResult.Applied applied) {
+          return Future.succeededFuture(applied.agent());
+        }
+        if (result instanceof TransitionResult.Unchanged unchanged) {
+          return Future.succeededFuture(unchanged.agent());
+        }
+        if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
+          return settle(agentId, epoch, trigger, change, detail, attemptsLeft - 1);
+        }
+        // Illegal here means the agent moved on (say, it registered and went offline): nothing to settle.
+        return Future.succeededFuture((AgentRecord) null);
+      });
+    });
+  }
+
+  /**
+   * Seed 01's wake: counts the attempt and sets the check-in deadline ({@code lifecycle.queue.enqueued}
+   * in the same transaction), schedules the reconciler for the deadline, then calls the gateway. A
+   * wake the gateway does not take still counts toward the budget, so a dark gateway cannot keep an
+   * agent waking forever; the failure lands on the agent as {@code lifecycle.wake.failed}.
+   */
+  Future<JsonObject> wake(UUID agentId, String source) {
+    return agents.find(agentId).compose(found -> {
+      AgentRecord agent = found.orElse(null);
+      if (agent == null) {
+        return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
+      }
+      if (agent.status() == LifecycleStatus.DELETED) {
+        return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agentId + " was deleted", false).exception());
+      }
+      if (agent.status() != LifecycleStatus.WAKING && agent.status() != LifecycleStatus.OFFLINE) {
+        return Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agentId + " is " + agent.status().wireName()
+            + "; only a waking or offline agent is woken (provision it to replace its instance)", false).exception());
+      }
+      return wake(agent, source);
+    });
+  }
+
+  private Future<JsonObject> wake(AgentRecord agent, String source) {
+    Instant deadline = node.clock().instant().plus(node.config().checkinDeadline());
+    // From offline a new check-in cycle starts (seed 01's budget anew); while waking, one more attempt.
+    AgentChange change = agent.status() == LifecycleStatus.OFFLINE
+        ? AgentChange.create().wakeAttempts(1).checkinDeadline(deadline)
+        : AgentChange.create().incrementWakeAttempts().checkinDeadline(deadline);
+    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, LifecycleTrigger.WAKE_SENT, change,
+                new JsonObject().put("source", source))
+            .compose(result -> result instanceof TransitionResult.Applied applied
+                ? agents.recordEventIn(conn, applied.agent(), LifecycleEventNames.QUEUE_ENQUEUED, new JsonObject()
+                    .put("dueAt", deadline.toString()).put("wakeAttempt", applied.agent().wakeAttempts())).map(result)
+                : Future.succeededFuture(result)))
+        .map(result -> agents.afterCommit(LifecycleTrigger.WAKE_SENT, result))
+        .compose(result -> {
+          if (!(result instanceof TransitionResult.Applied applied)) {
+            return Future.failedFuture(result.failure());
+          }
+          AgentRecord woken = applied.agent();
+          // The due entry is soft state: if it is lost, the reconciler's sweep finds the deadline in PostgreSQL.
+          DueQueue.schedule(node.redis(), woken.id(), deadline)
+              .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", woken.id()).addKeyValue("error", e.getMessage())
+                  .log("check-in deadline not queued; the reconciler's sweep will find it"));
+          return gatewayOf(woken)
+              .compose(gw -> gateway.wake(gw.baseUrl(), woken.id(), woken.provisionEpoch()))
+              .map(answer -> {
+                count("rollcall.wakes", "sent");
+                return new JsonObject().put("agent", woken.toJson()).put("wakeDelivered", true);
+              })
+              .recover(e -> {
+                count("rollcall.wakes", "failed");
+                String error = "wake " + woken.wakeAttempts() + " not delivered: " + ApiError.of(e).message();
+                return agents.noteError(woken.id(), woken.provisionEpoch(), LifecycleEventNames.WAKE_FAILED, error,
+                        new JsonObject().put("source", source))
+                    .map(noted -> new JsonObject().put("agent", noted.orElse(woken).toJson()).put("wakeDelivered", false)
+                        .put("error", error));
+              });
+        });
+  }
+
+  /**
+   * Deletes the agent: a tombstone (late registers and heartbeats are refused), its credentials revoked,
+   * its lease and due entry dropped, and every instance deprovisioned on its gateway.
+   */
+  Future<AgentRecord> delete(UUID agentId) {
+    return delete(agentId, 4);
+  }
+
+  private Future<AgentRecord> delete(UUID agentId, int attemptsLeft) {
+    return agents.find(agentId).compose(found -> {
+      AgentRecord agent = found.orElse(null);
+      if (agent == null) {
+        return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
+      }
+      return agents.transition(agent, LifecycleTrigger.DELETE_REQUESTED, AgentChange.none(), null).compose(result -> {
+        if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
+          return delete(agentId, attemptsLeft - 1);
+        }
+        if (result instanceof TransitionResult.Unchanged unchanged) {
+          return Future.succeededFuture(unchanged.agent()); // already deleted: deleting again is a no-op
+        }
+        if (!(result instanceof TransitionResult.Applied applied)) {
+          return Future.failedFuture(result.failure());
+        }
+        AgentRecord deleted = applied.agent();
+        node.vertx().eventBus().request(Addresses.TOKEN_REVOKE_AGENT,
+                new JsonObject().put("agentId", agentId.toString()).put("reason", "agent deleted"))
+            .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", agentId).addKeyValue("error", e.getMessage())
+                .log("credential revocation after delete failed; the tombstone refuses them anyway"));
+        node.redis().batch(java.util.List.of(
+                Request.cmd(Command.ZREM).arg(Leases.KEY).arg(agentId.toString()),
+                Request.cmd(Command.ZREM).arg(DueQueue.KEY).arg(agentId.toString())))
+            .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", agentId).log("lease of a deleted agent not removed"));
+        gatewayOf(deleted).compose(gw -> gateway.deprovision(gw.baseUrl(), agentId, null, "agent deleted"))
+            .onFailure(e -> agents.noteError(agentId, deleted.provisionEpoch(), LifecycleEventNames.DEPROVISION_FAILED,
+                "deprovision after delete failed: " + ApiError.of(e).message(), null));
+        return Future.succeededFuture(deleted);
+      });
+    });
+  }
+
+  /**
+   * Seed 03's second instance: something reported under a superseded epoch and was told to stop; make
+   * sure it does by deprovisioning that epoch's instance on the gateway. Once per (agent, epoch) here.
+   */
+  void staleInstanceReported(UUID agentId, long staleEpoch) {
+    String key = agentId + ":" + staleEpoch;
+    if (deprovisioned.putIfAbsent(key, Boolean.TRUE) != null) {
+      return;
+    }
+    agents.find(agentId).onSuccess(found -> found.ifPresent(agent -> {
+      if (agent.provisionEpoch() <= staleEpoch) {
+        return; // not stale after all (a report raced a provision); nothing to stop
+      }
+      gatewayOf(agent)
+          .compose(gw -> gateway.deprovision(gw.baseUrl(), agentId, staleEpoch, "superseded by provision epoch " + agent.provisionEpoch()))
+          .onSuccess(answer -> agents.recordEvent(agent, LifecycleEventNames.STALE_INSTANCE_DEPROVISIONED,
+              new JsonObject().put("staleEpoch", staleEpoch)))
+          .onFailure(e -> {
+            deprovisioned.remove(key); // let the next report try again
+            agents.noteError(agentId, agent.provisionEpoch(), LifecycleEventNames.DEPROVISION_FAILED,
+                "deprovision of stale epoch " + staleEpoch + " failed: " + ApiError.of(e).message(),
+                new JsonObject().put("staleEpoch", staleEpoch));
+          });
+    }));
+  }
+
+  private Future<GatewayRecord> gatewayOf(AgentRecord agent) {
+    return node.gatewayRepository().find(agent.gatewayId()).map(found -> found.orElseThrow(() ->
+        ApiError.notFound("gateway_not_found", "gateway " + agent.gatewayId() + " does not exist").exception()));
+  }
+
+  private void count(String meter, String outcome) {
+    Counter.builder(meter).description("Provisioner operations by outcome").tag("outcome", outcome)
+        .register(node.meters()).increment();
+  }
+}

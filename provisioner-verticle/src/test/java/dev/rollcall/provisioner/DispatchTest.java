@@ -1,0 +1,186 @@
+package dev.rollcall.provisioner;
+
+import static dev.rollcall.core.testing.TestNode.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.testing.RealServersExtension;
+import dev.rollcall.core.testing.TestHttp;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Seed 04: fenced work dispatch with rollback, over real HTTP against a real gateway. */
+@ExtendWith(RealServersExtension.class)
+class DispatchTest {
+  private final ProvisionerApiTest fleet = new ProvisionerApiTest();
+
+  @BeforeEach
+  void start() {
+    fleet.start();
+  }
+
+  @AfterEach
+  void stop() {
+    fleet.stop();
+  }
+
+  @Test
+  void anErrorOrAPlainFalseRollsTheAgentBackToReadyAndTheTaskIsDispatchedAgain() {
+    AgentRecord agent = fleet.readyAgent("worker");
+    gateway().starts.add(TestGateway.StartMode.ERROR);
+    gateway().starts.add(TestGateway.StartMode.FALSE);
+    String taskId = createTask(new JsonObject().put("agentId", agent.id().toString()).put("payload", new JsonObject().put("job", 7)));
+
+    JsonObject delivered = awaitTask(taskId, "delivered");
+    assertThat(delivered.getInteger("attempt")).isEqualTo(3);
+    assertThat(eventNames(delivered)).containsSubsequence("task.queued", "task.dispatched", "task.rolled_back", "task.dispatched",
+        "task.rolled_back", "task.dispatched", "task.delivered");
+    assertThat(delivered.getString("meaning")).contains("has not acknowledged");
+    JsonArray events = delivered.getJsonArray("events");
+    assertThat(events.encode()).contains("start error").contains("start refused").contains("container exited at once");
+    // Every rollback is on the agent's record and in its log, not only here.
+    assertThat(fleet.eventNames(agent.id().toString())).containsSubsequence("lifecycle.dispatch.started",
+        "lifecycle.dispatch.rolled_back", "lifecycle.dispatch.started", "lifecycle.dispatch.rolled_back", "lifecycle.dispatch.started");
+    AgentRecord busy = fleet.find(agent.id());
+    assertThat(busy.status()).isEqualTo(LifecycleStatus.BUSY);
+    assertThat(busy.lastProvisionError()).contains("attempt 2").contains("container exited at once");
+    // The gateway saw each attempt numbered.
+    assertThat(gateway().calls("start").stream().map(c -> c.body().getInteger("attempt")).toList()).containsExactly(1, 2, 3);
+
+    // Delivered is not processed: only the agent's ack makes it so, and frees the agent.
+    TestHttp.Response ack = report(agent, taskId, "ack", 3);
+    assertThat(ack.status()).as(ack.body()).isEqualTo(200);
+    assertThat(ack.json().getString("state")).isEqualTo("processed");
+    assertThat(fleet.find(agent.id()).status()).isEqualTo(LifecycleStatus.READY);
+    assertThat(report(agent, taskId, "ack", 3).status()).as("a repeated ack").isEqualTo(200);
+  }
+
+  @Test
+  void aTaskWhoseStartsKeepFailingEndsFailedWithTheLastReason() {
+    AgentRecord agent = fleet.readyAgent("doomed-worker");
+    gateway().defaultStart = TestGateway.StartMode.FALSE;
+    String taskId = createTask(new JsonObject().put("agentId", agent.id().toString()).put("maxAttempts", 2));
+    JsonObject failed = awaitTask(taskId, "failed");
+    assertThat(failed.getInteger("attempt")).isEqualTo(2);
+    assertThat(failed.getString("lastError")).contains("container exited at once");
+    assertThat(fleet.find(agent.id()).status()).isEqualTo(LifecycleStatus.READY);
+  }
+
+  @Test
+  void aTimedOutStartThatDidStartIsConfirmedByItsAttemptsReportAndNotDispatchedAgain() throws Exception {
+    AgentRecord agent = fleet.readyAgent("slow-gateway");
+    gateway().starts.add(TestGateway.StartMode.HANG);
+    String taskId = createTask(new JsonObject().put("agentId", agent.id().toString()));
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> eventNames(task(taskId)).contains("task.start_unconfirmed"));
+    // The agent did start it: its report on attempt 1 settles the ambiguity.
+    TestHttp.Response started = report(agent, taskId, "started", 1);
+    assertThat(started.status()).as(started.body()).isEqualTo(200);
+    assertThat(started.json().getString("state")).isEqualTo("delivered");
+    // Past the confirmation window (2 s here) nothing rolls it back or dispatches it again.
+    Awaitility.await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    JsonObject after = task(taskId);
+    assertThat(after.getString("state")).isEqualTo("delivered");
+    assertThat(after.getInteger("attempt")).isEqualTo(1);
+    assertThat(gateway().calls("start")).hasSize(1);
+    assertThat(report(agent, taskId, "ack", 1).json().getString("state")).isEqualTo("processed");
+  }
+
+  @Test
+  void anUnconfirmedTimeoutIsRolledBackAndALateReportOfTheOldAttemptIsToldToStop() {
+    AgentRecord agent = fleet.readyAgent("lost-start");
+    gateway().starts.add(TestGateway.StartMode.HANG);
+    String taskId = createTask(new JsonObject().put("agentId", agent.id().toString()));
+    JsonObject redelivered = Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> task(taskId), t -> "delivered".equals(t.getString("state")));
+    assertThat(redelivered.getInteger("attempt")).isEqualTo(2);
+    assertThat(redelivered.getJsonArray("events").encode()).contains("did not report within");
+
+    TestHttp.Response late = report(agent, taskId, "started", 1);
+    ProvisionerApiTest.assertError(late, 409, "attempt_superseded");
+    assertThat(late.json().getString("action")).isEqualTo("stop");
+    ProvisionerApiTest.assertError(report(agent, taskId, "ack", 1), 409, "attempt_superseded");
+    assertThat(task(taskId).getString("state")).isEqualTo("delivered");
+    assertThat(report(agent, taskId, "ack", 2).json().getString("state")).isEqualTo("processed");
+  }
+
+  @Test
+  void aGatewayWhoseStartsKeepFailingTripsItsBreakerAndRecoversByItself() {
+    AgentRecord agent = fleet.readyAgent("breaker");
+    gateway().defaultStart = TestGateway.StartMode.ERROR;
+    String taskId = createTask(new JsonObject().put("gatewayId", agent.gatewayId().toString()).put("maxAttempts", 50));
+    // Two failures open the breaker (settings: 2 failures, 2 s cool-down): starts pause.
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> gateway().calls("start").size() >= 2);
+    Awaitility.await().atMost(Duration.ofSeconds(2)).until(() ->
+        fleet.nodeMeters().find("rollcall.dispatch.breakers.open").gauge().value() == 1.0);
+    int whenOpened = gateway().calls("start").size();
+    Awaitility.await().pollDelay(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(2)).until(() -> true);
+    assertThat(gateway().calls("start")).as("no starts while open").hasSize(whenOpened);
+    // The fault clears; the probe after the cool-down succeeds and dispatch resumes, no operator involved.
+    gateway().defaultStart = TestGateway.StartMode.STARTED;
+    JsonObject delivered = awaitTask(taskId, "delivered");
+    assertThat(delivered.getString("agentId")).isEqualTo(agent.id().toString());
+    Awaitility.await().atMost(Duration.ofSeconds(2)).until(() ->
+        fleet.nodeMeters().find("rollcall.dispatch.breakers.open").gauge().value() == 0.0);
+  }
+
+  @Test
+  void onlyTheAssignedAgentReportsOnATaskWithItsOwnCredential() {
+    AgentRecord worker = fleet.readyAgent("assigned");
+    AgentRecord other = fleet.readyAgent("bystander");
+    String taskId = createTask(new JsonObject().put("agentId", worker.id().toString()));
+    awaitTask(taskId, "delivered");
+    // Another agent's credential on the worker's path: not the worker.
+    TestHttp.Response forged = fleet.node().http().post("/api/v1/agents/" + worker.id() + "/tasks/" + taskId + "/ack",
+        new JsonObject().put("attempt", 1).encode(), Map.of("X-Agent-Token", fleet.credentials.get(other.id())));
+    ProvisionerApiTest.assertError(forged, 401, "credential_invalid");
+    // The other agent, honestly itself, acking a task that is not its own.
+    ProvisionerApiTest.assertError(report(other, taskId, "ack", 1), 403, "task_not_assigned");
+    ProvisionerApiTest.assertError(fleet.node().http().post("/api/v1/agents/" + worker.id() + "/tasks/" + taskId + "/ack",
+        "{}", Map.of("X-Agent-Token", fleet.credentials.get(worker.id()))), 400, "missing_field");
+    ProvisionerApiTest.assertError(report(worker, UUID.randomUUID().toString(), "ack", 1), 404, "task_not_found");
+    assertThat(task(taskId).getString("state")).isEqualTo("delivered");
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------
+
+  private TestGateway gateway() {
+    return fleet.gateway();
+  }
+
+  private String createTask(JsonObject body) {
+    TestHttp.Response r = fleet.node().http().post("/api/v1/tasks", body.encode(), ADMIN);
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    assertThat(r.json().getString("state")).isEqualTo("queued");
+    return r.json().getString("id");
+  }
+
+  private JsonObject task(String taskId) {
+    TestHttp.Response r = fleet.node().http().get("/api/v1/tasks/" + taskId, ADMIN);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return r.json();
+  }
+
+  private JsonObject awaitTask(String taskId, String state) {
+    return Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
+        .until(() -> task(taskId), t -> state.equals(t.getString("state")));
+  }
+
+  private static List<String> eventNames(JsonObject task) {
+    return task.getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("name")).toList();
+  }
+
+  private TestHttp.Response report(AgentRecord agent, String taskId, String kind, int attempt) {
+    return fleet.node().http().post("/api/v1/agents/" + agent.id() + "/tasks/" + taskId + "/" + kind,
+        new JsonObject().put("attempt", attempt).encode(), Map.of("X-Agent-Token", fleet.credentials.get(agent.id())));
+  }
+}

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** Seed 04: fenced work dispatch with rollback, over real HTTP against a real gateway. */
 @ExtendWith(RealServersExtension.class)
 class DispatchTest {
-  private final ProvisionerApiTest fleet = new ProvisionerApiTest();
+  private final ProvisionerFixture fleet = new ProvisionerFixture();
 
   @BeforeEach
   void start() {
@@ -106,9 +106,9 @@ class DispatchTest {
     assertThat(redelivered.getJsonArray("events").encode()).contains("did not report within");
 
     TestHttp.Response late = report(agent, taskId, "started", 1);
-    ProvisionerApiTest.assertError(late, 409, "attempt_superseded");
+    ProvisionerFixture.assertError(late, 409, "attempt_superseded");
     assertThat(late.json().getString("action")).isEqualTo("stop");
-    ProvisionerApiTest.assertError(report(agent, taskId, "ack", 1), 409, "attempt_superseded");
+    ProvisionerFixture.assertError(report(agent, taskId, "ack", 1), 409, "attempt_superseded");
     assertThat(task(taskId).getString("state")).isEqualTo("delivered");
     assertThat(report(agent, taskId, "ack", 2).json().getString("state")).isEqualTo("processed");
   }
@@ -140,32 +140,32 @@ class DispatchTest {
     String taskId = createTask(new JsonObject().put("agentId", worker.id().toString()));
     awaitTask(taskId, "delivered");
     // Another agent's credential on the worker's path: not the worker.
-    TestHttp.Response forged = fleet.node().http().post("/api/v1/agents/" + worker.id() + "/tasks/" + taskId + "/ack",
+    TestHttp.Response forged = fleet.node.http().post("/api/v1/agents/" + worker.id() + "/tasks/" + taskId + "/ack",
         new JsonObject().put("attempt", 1).encode(), Map.of("X-Agent-Token", fleet.credentials.get(other.id())));
-    ProvisionerApiTest.assertError(forged, 401, "credential_invalid");
+    ProvisionerFixture.assertError(forged, 401, "credential_invalid");
     // The other agent, honestly itself, acking a task that is not its own.
-    ProvisionerApiTest.assertError(report(other, taskId, "ack", 1), 403, "task_not_assigned");
-    ProvisionerApiTest.assertError(fleet.node().http().post("/api/v1/agents/" + worker.id() + "/tasks/" + taskId + "/ack",
+    ProvisionerFixture.assertError(report(other, taskId, "ack", 1), 403, "task_not_assigned");
+    ProvisionerFixture.assertError(fleet.node.http().post("/api/v1/agents/" + worker.id() + "/tasks/" + taskId + "/ack",
         "{}", Map.of("X-Agent-Token", fleet.credentials.get(worker.id()))), 400, "missing_field");
-    ProvisionerApiTest.assertError(report(worker, UUID.randomUUID().toString(), "ack", 1), 404, "task_not_found");
+    ProvisionerFixture.assertError(report(worker, UUID.randomUUID().toString(), "ack", 1), 404, "task_not_found");
     assertThat(task(taskId).getString("state")).isEqualTo("delivered");
   }
 
   // --- helpers -------------------------------------------------------------------------------------
 
   private TestGateway gateway() {
-    return fleet.gateway();
+    return fleet.gateway;
   }
 
   private String createTask(JsonObject body) {
-    TestHttp.Response r = fleet.node().http().post("/api/v1/tasks", body.encode(), ADMIN);
+    TestHttp.Response r = fleet.node.http().post("/api/v1/tasks", body.encode(), ADMIN);
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     assertThat(r.json().getString("state")).isEqualTo("queued");
     return r.json().getString("id");
   }
 
   private JsonObject task(String taskId) {
-    TestHttp.Response r = fleet.node().http().get("/api/v1/tasks/" + taskId, ADMIN);
+    TestHttp.Response r = fleet.node.http().get("/api/v1/tasks/" + taskId, ADMIN);
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     return r.json();
   }
@@ -180,7 +180,7 @@ class DispatchTest {
   }
 
   private TestHttp.Response report(AgentRecord agent, String taskId, String kind, int attempt) {
-    return fleet.node().http().post("/api/v1/agents/" + agent.id() + "/tasks/" + taskId + "/" + kind,
+    return fleet.node.http().post("/api/v1/agents/" + agent.id() + "/tasks/" + taskId + "/" + kind,
         new JsonObject().put("attempt", attempt).encode(), Map.of("X-Agent-Token", fleet.credentials.get(agent.id())));
   }
 }

@@ -142,16 +142,8 @@ final class ProvisionerRoutes implements RouteContributor {
     Future<TaskRecord> created;
     if (agentText != null) {
       UUID agentId = RequestInputs.uuid(agentText instanceof String s ? s : null, "agentId");
-      created = node.agentRepository().find(agentId).compose(found -> {
-        AgentRecord agent = found.orElse(null);
-        if (agent == null) {
-          return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
-        }
-        if (agent.status() == LifecycleStatus.DELETED) {
-          return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agentId + " was deleted", false).exception());
-        }
-        return tasks.create(agent.gatewayId(), agentId, taskPayload, maxAttempts);
-      });
+      created = Provisioning.liveAgent(node.agentRepository(), agentId)
+          .compose(agent -> tasks.create(agent.gatewayId(), agentId, taskPayload, maxAttempts));
     } else {
       UUID gatewayId = RequestInputs.uuid(gatewayText instanceof String s ? s : null, "gatewayId");
       created = tasks.create(gatewayId, null, taskPayload, maxAttempts);

@@ -76,14 +76,7 @@ final class Provisioning {
   }
 
   private Future<Operation> provision(UUID agentId, String source, int attemptsLeft) {
-    return agents.find(agentId).compose(found -> {
-      AgentRecord agent = found.orElse(null);
-      if (agent == null) {
-        return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
-      }
-      if (agent.status() == LifecycleStatus.DELETED) {
-        return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agentId + " was deleted", false).exception());
-      }
+    return liveAgent(agents, agentId).compose(agent -> {
       Instant now = node.clock().instant();
       if (agent.status() == LifecycleStatus.PROVISIONING && agent.statusChangedAt().plus(takeOverAfter).isAfter(now)) {
         count("rollcall.provisions", "joined");
@@ -179,14 +172,7 @@ final class Provisioning {
    * agent waking forever; the failure lands on the agent as {@code lifecycle.wake.failed}.
    */
   Future<JsonObject> wake(UUID agentId, String source) {
-    return agents.find(agentId).compose(found -> {
-      AgentRecord agent = found.orElse(null);
-      if (agent == null) {
-        return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
-      }
-      if (agent.status() == LifecycleStatus.DELETED) {
-        return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agentId + " was deleted", false).exception());
-      }
+    return liveAgent(agents, agentId).compose(agent -> {
       if (agent.status() != LifecycleStatus.WAKING && agent.status() != LifecycleStatus.OFFLINE) {
         return Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agentId + " is " + agent.status().wireName()
             + "; only a waking or offline agent is woken (provision it to replace its instance)", false).exception());
@@ -299,6 +285,20 @@ final class Provisioning {
                 new JsonObject().put("staleEpoch", staleEpoch));
           });
     }));
+  }
+
+  /** The agent, or 404 {@code agent_not_found} / 410 {@code agent_deleted}. */
+  static Future<AgentRecord> liveAgent(AgentRepository agents, UUID agentId) {
+    return agents.find(agentId).compose(found -> {
+      AgentRecord agent = found.orElse(null);
+      if (agent == null) {
+        return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
+      }
+      if (agent.status() == LifecycleStatus.DELETED) {
+        return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agentId + " was deleted", false).exception());
+      }
+      return Future.succeededFuture(agent);
+    });
   }
 
   private Future<GatewayRecord> gatewayOf(AgentRecord agent) {

@@ -45,14 +45,14 @@ final class TaskRepository {
       + "updated_at = $3, version = version + 1 WHERE id = $1 AND state = 'queued' RETURNING " + TaskRecord.COLUMNS;
   private static final String INSERT_OUTBOX = "INSERT INTO dispatch_outbox (task_id, attempt, agent_id, provision_epoch, created_at) "
       + "VALUES ($1, $2, $3, $4, $5)";
-  private static final String CLAIM_OUTBOX = "UPDATE dispatch_outbox o SET claimed_until = $2 FROM tasks t, gateways g "
-      + "WHERE o.task_id IN (SELECT task_id FROM dispatch_outbox WHERE confirm_until IS NULL "
+  /** Claims outbox rows matching {@code %s} (a condition on dispatch_outbox; $1 = now), with what a start needs. */
+  private static final String CLAIM = "UPDATE dispatch_outbox o SET claimed_until = $2 FROM tasks t, gateways g "
+      + "WHERE o.task_id IN (SELECT task_id FROM dispatch_outbox WHERE %s "
       + "AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED) "
       + "AND t.id = o.task_id AND g.id = t.gateway_id "
       + "RETURNING o.task_id, o.attempt, o.agent_id, o.provision_epoch, t.gateway_id, g.base_url, t.payload";
-  private static final String CLAIM_UNCONFIRMED = "UPDATE dispatch_outbox SET claimed_until = $2 WHERE task_id IN "
-      + "(SELECT task_id FROM dispatch_outbox WHERE confirm_until < $1 AND (claimed_until IS NULL OR claimed_until < $1) "
-      + "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING task_id, attempt, agent_id, provision_epoch";
+  private static final String CLAIM_STARTS = String.format(CLAIM, "confirm_until IS NULL");
+  private static final String CLAIM_UNCONFIRMED = String.format(CLAIM, "confirm_until < $1");
   private static final String AWAIT_CONFIRMATION = "UPDATE dispatch_outbox SET confirm_until = $3, claimed_until = NULL "
       + "WHERE task_id = $1 AND attempt = $2";
   private static final String DELETE_OUTBOX = "DELETE FROM dispatch_outbox WHERE task_id = $1 AND attempt = $2";
@@ -168,25 +168,21 @@ final class TaskRepository {
 
   /** Claims outbox rows to carry out (unclaimed, or claimed by a dispatcher whose claim lapsed). */
   Future<List<Start>> claimStarts(Duration claimFor, int limit) {
-    Instant now = clock.instant();
-    return pool.preparedQuery(CLAIM_OUTBOX).execute(Tuple.of(utc(now), utc(now.plus(claimFor)), limit)).map(rows -> {
-      List<Start> starts = new ArrayList<>(rows.size());
-      for (Row row : rows) {
-        starts.add(new Start(row.getUUID("task_id"), row.getInteger("attempt"), row.getUUID("agent_id"), row.getLong("provision_epoch"),
-            row.getUUID("gateway_id"), row.getString("base_url"), (JsonObject) row.getValue("payload")));
-      }
-      return starts;
-    });
+    return claim(CLAIM_STARTS, claimFor, limit);
   }
 
   /** Claims starts whose confirmation window passed without a report from their attempt. */
   Future<List<Start>> claimUnconfirmed(Duration claimFor, int limit) {
+    return claim(CLAIM_UNCONFIRMED, claimFor, limit);
+  }
+
+  private Future<List<Start>> claim(String sql, Duration claimFor, int limit) {
     Instant now = clock.instant();
-    return pool.preparedQuery(CLAIM_UNCONFIRMED).execute(Tuple.of(utc(now), utc(now.plus(claimFor)), limit)).map(rows -> {
+    return pool.preparedQuery(sql).execute(Tuple.of(utc(now), utc(now.plus(claimFor)), limit)).map(rows -> {
       List<Start> starts = new ArrayList<>(rows.size());
       for (Row row : rows) {
         starts.add(new Start(row.getUUID("task_id"), row.getInteger("attempt"), row.getUUID("agent_id"), row.getLong("provision_epoch"),
-            null, null, null));
+            row.getUUID("gateway_id"), row.getString("base_url"), (JsonObject) row.getValue("payload")));
       }
       return starts;
     });

@@ -71,7 +71,9 @@ final class HeartbeatBench {
       await(node.vertx().deployVerticle(() -> new VerticleBase() {
         @Override
         public Future<?> start() {
-          return vertx.createHttpServer().requestHandler(req -> req.response().end("{}")).listen(barePort, "127.0.0.1");
+          // The node's own server options (compression support included): the ceiling of this server.
+          return vertx.createHttpServer(Listener.serverOptions("127.0.0.1", barePort))
+              .requestHandler(req -> req.response().end("{}")).listen();
         }
       }, new DeploymentOptions().setInstances(config.httpInstances())));
       String bareUrl = "http://127.0.0.1:" + barePort + "/";

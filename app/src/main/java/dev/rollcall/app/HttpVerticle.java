@@ -8,10 +8,10 @@ import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.node.RollcallModule;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,19 +46,15 @@ final class HttpVerticle extends VerticleBase {
     steps.add(vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_PING,
         msg -> msg.reply(new JsonObject().put("node", node.nodeId()))).completion());
     for (Listener listener : listeners) {
-      Router router = router(listener, contributors);
-      steps.add(vertx.createHttpServer(new HttpServerOptions()
-              .setHost(listener.host())
-              .setPort(listener.port())
-              .setCompressionSupported(true)
-              .setIdleTimeout(120))
+      Handler<HttpServerRequest> router = router(listener, contributors);
+      steps.add(vertx.createHttpServer(Listener.serverOptions(listener.host(), listener.port()))
           .requestHandler(router)
           .listen());
     }
     return Future.all(steps);
   }
 
-  private Router router(Listener listener, List<RouteContributor> contributors) {
+  private Handler<HttpServerRequest> router(Listener listener, List<RouteContributor> contributors) {
     return NodeRouters.build(vertx, node, contributors, listener.agentApi(), listener.operatorApi(),
         listener.metrics() ? PrometheusScrapingHandler.create(registry) : null);
   }

@@ -27,4 +27,16 @@ record Listener(String name, String host, int port, boolean agentApi, boolean op
     }
     return sb.toString();
   }
+
+  /**
+   * The HTTP server options of every Rollcall listener. The heartbeat benchmark's bare server uses them
+   * too, so that its ceiling is this server's, not a leaner one's.
+   */
+  static io.vertx.core.http.HttpServerOptions serverOptions(String host, int port) {
+    return new io.vertx.core.http.HttpServerOptions()
+        .setHost(host)
+        .setPort(port)
+        .setCompressionSupported(true)
+        .setIdleTimeout(120);
+  }
 }

@@ -1,6 +1,7 @@
 package dev.rollcall.heartbeat;
 
 import dev.rollcall.core.util.LruMap;
+import dev.rollcall.core.util.Uuids;
 import dev.rollcall.core.auth.CredentialRenewal;
 import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
@@ -19,10 +20,13 @@ import dev.rollcall.core.persistence.TransitionResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -42,6 +46,9 @@ import java.util.function.Function;
 final class HeartbeatRoutes implements RouteContributor {
   private static final Duration GATEWAY_CACHE = Duration.ofSeconds(30);
   private static final int MAX_SNAPSHOTS = 500_000;
+  private static final String PATH_PREFIX = "/api/v1/agents/";
+  private static final String PATH_SUFFIX = "/heartbeat";
+  private static final int DIRECT_PATH_LENGTH = PATH_PREFIX.length() + Uuids.TEXT_LENGTH + PATH_SUFFIX.length();
 
   private final NodeContext node;
   private final CredentialVerifier verifier;
@@ -50,6 +57,7 @@ final class HeartbeatRoutes implements RouteContributor {
   private final HeartbeatRateLimiter limiter;
   private final Map<UUID, Snapshot> snapshots = new LruMap<>(MAX_SNAPSHOTS);
   private final Map<UUID, GatewayVersion> gateways = new HashMap<>();
+  private final int bodyLimit;
   private final Counter received;
   private final Counter accepted;
   private final Timer intake;
@@ -59,6 +67,7 @@ final class HeartbeatRoutes implements RouteContributor {
     this.verifier = verifier;
     this.agents = node.agentRepository();
     this.liveness = new LivenessStore(node.vertx(), node.redis(), node.meters());
+    this.bodyLimit = node.config().bodyLimitBytes();
     this.limiter = new HeartbeatRateLimiter(node.config().heartbeatInterval(), 5, 4);
     this.received = Counter.builder("rollcall.heartbeat.received").description("Heartbeats received").register(node.meters());
     this.accepted = Counter.builder("rollcall.heartbeat.accepted").description("Heartbeats accepted").register(node.meters());
@@ -80,24 +89,56 @@ final class HeartbeatRoutes implements RouteContributor {
 
   @Override
   public void mountAgentRoutes(Router router) {
-    router.post("/api/v1/agents/:agentId/heartbeat").handler(this::heartbeat);
+    // What answerDirectly leaves to the router: malformed ids, bodies without a Content-Length or over
+    // the limit (413 from the body handler), odd paths. Answered by the same code.
+    router.post("/api/v1/agents/:agentId/heartbeat").handler(rc -> {
+      UUID agentId;
+      try {
+        agentId = RequestInputs.uuidParam(rc, "agentId");
+      } catch (RuntimeException bad) {
+        received.increment();
+        reject(rc.response(), ApiError.of(bad));
+        return;
+      }
+      heartbeat(rc.request(), agentId, rc.body().buffer());
+    });
   }
 
-  private void heartbeat(RoutingContext rc) {
+  /**
+   * Well-formed heartbeats skip the router: an exact path with a canonical id and a Content-Length
+   * within the body limit. Routing, the body handler and a routing context cost about as much as the
+   * heartbeat itself (BENCHMARKS.md).
+   */
+  @Override
+  public boolean answerDirectly(HttpServerRequest request) {
+    String path = request.path();
+    if (request.method() != HttpMethod.POST || path.length() != DIRECT_PATH_LENGTH || !path.startsWith(PATH_PREFIX)
+        || !path.endsWith(PATH_SUFFIX)) {
+      return false;
+    }
+    UUID agentId = Uuids.parseCanonical(path, PATH_PREFIX.length());
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (agentId == null || length == null || length.isEmpty() || length.length() > 9 || !length.chars().allMatch(Character::isDigit)
+        || Integer.parseInt(length) > bodyLimit) {
+      return false;
+    }
+    request.body().onSuccess(body -> heartbeat(request, agentId, body));
+    return true;
+  }
+
+  private void heartbeat(HttpServerRequest request, UUID agentId, Buffer body) {
     long started = System.nanoTime();
     received.increment();
-    UUID agentId;
     HeartbeatReport report;
     try {
-      agentId = RequestInputs.uuidParam(rc, "agentId");
-      report = HeartbeatReport.parse(rc.body().buffer());
+      report = HeartbeatReport.parse(body);
     } catch (RuntimeException bad) {
-      reject(rc, ApiError.of(bad));
+      reject(request.response(), ApiError.of(bad));
       return;
     }
     // Steady state, every step below is answered from memory: then() runs it at once instead of
     // allocating a composition per step (this is the hot path; see BENCHMARKS.md).
-    Future<String> answered = then(verifier.verify(rc.request().getHeader(CredentialVerifier.HEADER), agentId), credential -> {
+    Future<String> answered = then(verifier.verify(request.getHeader(CredentialVerifier.HEADER), agentId), credential -> {
       if (!limiter.tryAcquire(credential.credentialId(), TimeUnit.MILLISECONDS.toNanos(node.clock().millis()))) {
         return Future.failedFuture(new ApiError(429, "heartbeat_rate_limited", "heartbeats far faster than "
             + "nextHeartbeatMs; slow down", true).with("retryAfterSeconds", node.config().heartbeatInterval().toSeconds()).exception());
@@ -131,9 +172,9 @@ final class HeartbeatRoutes implements RouteContributor {
       if (ar.succeeded()) {
         accepted.increment();
         intake.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-        rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result());
+        request.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result());
       } else {
-        reject(rc, dev.rollcall.core.bus.Failure.toApiError(ar.cause()));
+        reject(request.response(), dev.rollcall.core.bus.Failure.toApiError(ar.cause()));
       }
     });
   }
@@ -248,10 +289,10 @@ final class HeartbeatRoutes implements RouteContributor {
     });
   }
 
-  private void reject(RoutingContext rc, ApiError error) {
+  private void reject(HttpServerResponse response, ApiError error) {
     Counter.builder("rollcall.heartbeat.rejected").description("Heartbeats refused, by reason")
         .tag("reason", error.error()).register(node.meters()).increment();
-    HttpErrors.respond(rc, error);
+    HttpErrors.respond(response, error);
   }
 
   private record Snapshot(AgentRecord agent, Instant lastSeenWritten) {

@@ -169,6 +169,24 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void aChunkedHeartbeatTakesTheRoutedPathAndIsAnsweredTheSameWay() {
+    Agent a = registered("chunked");
+    byte[] body = new JsonObject().put("status", "ready").put("templateVersion", 3).encode().getBytes();
+    // No Content-Length: answerDirectly leaves it to the router and its body handler.
+    TestHttp.Response r = node.http().send(java.net.http.HttpRequest.newBuilder(
+            URI.create(node.baseUrl() + "/api/v1/agents/" + a.id + "/heartbeat"))
+        .header("content-type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))),
+        Map.of("X-Agent-Token", a.credential));
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.header("content-length")).isNotNull();
+    assertThat(r.json().getString("lifecycleStatus")).isEqualTo("ready");
+    assertThat(r.json().getString("agentId")).isEqualTo(a.id.toString());
+    assertThat(r.json().getLong("nextHeartbeatMs")).isBetween(9_000L, 11_000L);
+    assertThat(status(a)).isEqualTo(LifecycleStatus.READY);
+  }
+
+  @Test
   void anInstanceOfASupersededEpochIsToldToStopAndTheNewOneIsAccepted() {
     Agent old = registered("epoch");
     assertThat(heartbeat(old, "ready", 3).status()).isEqualTo(200);

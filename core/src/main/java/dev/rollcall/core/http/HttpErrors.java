@@ -52,7 +52,11 @@ public final class HttpErrors {
   }
 
   public static void respond(RoutingContext rc, ApiError error) {
-    HttpServerResponse response = rc.response();
+    respond(rc.response(), error);
+  }
+
+  /** The same answer for a request answered outside the router ({@link RouteContributor#answerDirectly}). */
+  public static void respond(HttpServerResponse response, ApiError error) {
     response.setStatusCode(error.status()).putHeader("content-type", "application/json");
     if (error.status() == 503 || error.status() == 429) {
       response.putHeader("retry-after", String.valueOf(error.extra().getInteger("retryAfterSeconds", 1)));

@@ -5,6 +5,7 @@ import dev.rollcall.core.health.ReadinessChecks;
 import dev.rollcall.core.node.NodeContext;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -24,8 +25,8 @@ public final class NodeRouters {
   /**
    * @param metrics the /metrics handler, or null to serve none on this listener
    */
-  public static Router build(Vertx vertx, NodeContext node, List<RouteContributor> contributors, boolean agentApi,
-                             boolean operatorApi, Handler<RoutingContext> metrics) {
+  public static Handler<HttpServerRequest> build(Vertx vertx, NodeContext node, List<RouteContributor> contributors,
+                                                boolean agentApi, boolean operatorApi, Handler<RoutingContext> metrics) {
     Router router = Router.router(vertx);
     // Every body is bounded; a larger one is refused with 413 before any handler reads it.
     router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().bodyLimitBytes()));
@@ -48,6 +49,17 @@ public final class NodeRouters {
     }
     router.route().last().handler(HttpErrors::notFound);
     router.route().failureHandler(HttpErrors::handleFailure);
-    return router;
+    if (!agentApi) {
+      return router;
+    }
+    List<RouteContributor> direct = List.copyOf(contributors);
+    return request -> {
+      for (RouteContributor contributor : direct) {
+        if (contributor.answerDirectly(request)) {
+          return;
+        }
+      }
+      router.handle(request);
+    };
   }
 }

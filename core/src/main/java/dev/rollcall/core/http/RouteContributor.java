@@ -1,5 +1,6 @@
 package dev.rollcall.core.http;
 
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 
 /**
@@ -16,6 +17,17 @@ public interface RouteContributor {
 
   /** Routes that agents call (register, heartbeat, task reports). Mounted under no prefix. */
   default void mountAgentRoutes(Router router) {
+  }
+
+  /**
+   * Answers a request before the agent router sees it, or returns false to leave it to the router. For
+   * one hot path only (heartbeats: the router's per-request work is a large share of their cost, see
+   * BENCHMARKS.md). Take only requests whose shape is certain (method, exact path, a Content-Length
+   * within the body limit) and leave everything else, malformed ids and oversized bodies included, to
+   * the routed twin, which answers them the usual way. Called for every request on an agent listener.
+   */
+  default boolean answerDirectly(HttpServerRequest request) {
+    return false;
   }
 
   /** Routes that operators call (gateways, agents, tasks). Mounted under no prefix. */

@@ -64,9 +64,23 @@ class HeartbeatPolicyTest {
   @Test
   void lastSeenReachesTheDatabaseCoalesced() {
     AgentRecord ready = agent(LifecycleStatus.READY, NOW.minusSeconds(600), 0, null, null);
-    assertThat(decide(ready, HeartbeatReport.Reported.READY, NOW.minusSeconds(59)).change()).isNull();
-    assertThat(decide(ready, HeartbeatReport.Reported.READY, NOW.minusSeconds(60)).change()).isNotNull();
+    Duration period = HeartbeatPolicy.lastSeenPeriod(ready.id(), COALESCE);
+    assertThat(decide(ready, HeartbeatReport.Reported.READY, NOW.minus(period).plusMillis(1)).change()).isNull();
+    assertThat(decide(ready, HeartbeatReport.Reported.READY, NOW.minus(period)).change()).isNotNull();
     assertThat(decide(ready, HeartbeatReport.Reported.READY, null).change()).isNotNull();
+  }
+
+  @Test
+  void lastSeenPeriodsAreSpreadSoAFleetThatStartedTogetherDoesNotWriteTogether() {
+    java.util.Set<Duration> periods = new java.util.HashSet<>();
+    for (int i = 0; i < 1000; i++) {
+      Duration p = HeartbeatPolicy.lastSeenPeriod(java.util.UUID.randomUUID(), Duration.ofSeconds(60));
+      assertThat(p).isBetween(Duration.ofSeconds(60), Duration.ofSeconds(72));
+      periods.add(p);
+    }
+    assertThat(periods).hasSizeGreaterThan(100);
+    java.util.UUID one = java.util.UUID.randomUUID();
+    assertThat(HeartbeatPolicy.lastSeenPeriod(one, COALESCE)).isEqualTo(HeartbeatPolicy.lastSeenPeriod(one, COALESCE));
   }
 
   @Test

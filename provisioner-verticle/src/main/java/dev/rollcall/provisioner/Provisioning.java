@@ -115,11 +115,13 @@ final class Provisioning {
         .onSuccess(answer -> settle(agent.id(), epoch, LifecycleTrigger.PROVISION_ACCEPTED, AgentChange.create().lastProvisionError(null),
                 new JsonObject().put("source", source))
             .onSuccess(settled -> {
-              if (settled != null) {
-                count("rollcall.provisions", "succeeded");
-                if (settled.status() == LifecycleStatus.WAKING) {
-                  wake(settled, "provision");
-                }
+              if (settled == null) {
+                count("rollcall.provisions", "dropped");
+                return;
+              }
+              count("rollcall.provisions", "succeeded");
+              if (settled.status() == LifecycleStatus.WAKING) {
+                wake(settled, "provision");
               }
             }))
         .onFailure(e -> {

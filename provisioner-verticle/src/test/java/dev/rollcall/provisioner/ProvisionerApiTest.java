@@ -111,6 +111,27 @@ class ProvisionerApiTest {
   }
 
   @Test
+  void theOutcomeOfAnAttemptThatANewerOneReplacedIsDroppedNotWritten() {
+    fx.gateway.provisionDelayMillis = 300; // epoch 1's answer comes back after epoch 2 started
+    TestHttp.Response created = fx.node.http().post("/api/v1/agents",
+        new JsonObject().put("gatewayId", fx.gatewayId).put("name", "replaced").encode(), ADMIN);
+    UUID agentId = UUID.fromString(created.json().getJsonObject("agent").getString("id"));
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !fx.gateway.calls("provision").isEmpty());
+    // Another node took the agent over meanwhile (as after a take-over of a stale attempt): epoch 2.
+    AgentRecord atOne = fx.find(agentId);
+    TransitionResult bumped = await(fx.node.context().agentRepository().transition(atOne, LifecycleTrigger.PROVISION_REQUESTED,
+        AgentChange.create().bumpProvisionEpoch(), new JsonObject().put("source", "test: another node")));
+    assertThat(bumped).isInstanceOf(TransitionResult.Applied.class);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+        fx.nodeMeters().find("rollcall.provisions").tag("outcome", "dropped").counter() != null);
+    AgentRecord after = fx.find(agentId);
+    assertThat(after.provisionEpoch()).isEqualTo(2);
+    assertThat(after.status()).as("epoch 1's acceptance must not move epoch 2").isEqualTo(LifecycleStatus.PROVISIONING);
+    assertThat(fx.eventNames(agentId.toString())).doesNotContain("lifecycle.provision.accepted", "lifecycle.wake.sent");
+    assertThat(fx.gateway.calls("wake")).isEmpty();
+  }
+
+  @Test
   void anInstanceOfASupersededEpochIsDeprovisionedWhenItRegisters() {
     AgentRecord agent = fx.readyAgent("two-instances");
     String oldTicket = fx.lastTicket(agent.id());

@@ -41,7 +41,9 @@ final class HeartbeatPolicy {
     boolean templateBehind = report.templateVersion() != null && gatewayTemplateVersion != null
         && report.templateVersion() < gatewayTemplateVersion;
     boolean templateChanged = report.templateVersion() != null && !report.templateVersion().equals(agent.templateVersion());
-    boolean lastSeenDue = lastSeenWritten == null || !lastSeenWritten.plus(lastSeenPeriod(agent.id(), lastSeenWriteEvery)).isAfter(now);
+    // The spread period is never shorter than the base one, so it is only worked out once that passed.
+    boolean lastSeenDue = lastSeenWritten == null || (!lastSeenWritten.plus(lastSeenWriteEvery).isAfter(now)
+        && !lastSeenWritten.plus(lastSeenPeriod(agent.id(), lastSeenWriteEvery)).isAfter(now));
     boolean write = transition.get().changesStatus() || escalationPending || templateChanged
         || templateBehind != agent.needsTemplateSync() || agent.suspectSince() != null || lastSeenDue;
     if (!write) {

@@ -43,9 +43,10 @@ final class Dispatcher {
     this.node = node;
     this.tasks = tasks;
     this.gateway = gateway;
-    this.breaker = new GatewayBreaker(node.config().breakerFailures(), node.config().breakerCooldown());
     // A claim outlives the start call it covers, with room to settle the outcome.
     this.claimFor = node.config().gatewayTimeout().multipliedBy(3);
+    this.breaker = new GatewayBreaker(node.config().breakerFailures(), node.config().breakerCooldown(),
+        claimFor.plus(node.config().startConfirmWindow()));
     Gauge.builder("rollcall.dispatch.breakers.open", breaker, GatewayBreaker::notClosed)
         .description("Gateways whose task-start circuit breaker is open or probing").register(node.meters());
   }
@@ -58,11 +59,13 @@ final class Dispatcher {
     }
     running = true;
     again = false;
-    dispatchDue()
-        .compose(v -> carryOutStarts())
-        .compose(v -> rollBackUnconfirmed())
-        .onFailure(e -> LOG.atWarn().addKeyValue("event", "dispatch.pass_failed").addKeyValue("error", String.valueOf(e.getMessage()))
-            .log("dispatch pass failed; the next one retries"))
+    // Each step on its own: one that fails does not hold back the others. The whole pass is bounded, so
+    // a query that never returns (a half-open connection) cannot wedge this node's dispatcher.
+    step("dispatch", dispatchDue())
+        .compose(v -> step("start", carryOutStarts()))
+        .compose(v -> step("roll_back_unconfirmed", rollBackUnconfirmed()))
+        .timeout(claimFor.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onFailure(e -> LOG.atWarn().addKeyValue("event", "dispatch.pass_timed_out").log("dispatch pass timed out; the next one retries"))
         .onComplete(ar -> {
           running = false;
           if (again) {
@@ -71,8 +74,16 @@ final class Dispatcher {
         });
   }
 
+  private Future<Void> step(String name, Future<Void> step) {
+    return step.recover(e -> {
+      LOG.atWarn().addKeyValue("event", "dispatch.step_failed").addKeyValue("step", name)
+          .addKeyValue("error", String.valueOf(e.getMessage())).log("dispatch step failed; the next pass retries");
+      return Future.succeededFuture();
+    });
+  }
+
   private Future<Void> dispatchDue() {
-    return tasks.due(BATCH).compose(due -> sequentially(due, d -> {
+    return tasks.due(BATCH, breaker.blocked(node.clock().instant())).compose(due -> sequentially(due, d -> {
       Instant now = node.clock().instant();
       if (!breaker.allows(d.gatewayId(), now)) {
         return Future.succeededFuture();

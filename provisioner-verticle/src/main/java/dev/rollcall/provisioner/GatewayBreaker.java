@@ -2,9 +2,9 @@ package dev.rollcall.provisioner;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A circuit breaker per gateway for task starts. Closed: starts go out; after {@code failures}
@@ -13,26 +13,39 @@ import java.util.UUID;
  * again for twice as long (at most 12 times the base). It recovers by itself when the fault clears.
  *
  * <p>Per node and in memory, deliberately: it protects a gateway from this node's dispatcher, and
- * losing it on a restart costs at most {@code failures} more failed starts. Confined to the
- * dispatcher's event loop; time comes from the caller (tested with a clock, no sleeping).
+ * losing it on a restart costs at most {@code failures} more failed starts. A probe that another node
+ * carried out (so this one never sees its outcome) stops holding the circuit after the probe timeout.
+ * Changed only on the dispatcher's event loop; time comes from the caller (tested with a clock, no
+ * sleeping).
  */
 final class GatewayBreaker {
   enum State { CLOSED, OPEN, HALF_OPEN }
 
   private final int failures;
   private final Duration baseCooldown;
-  private final Map<UUID, Circuit> circuits = new HashMap<>();
+  private final Duration probeTimeout;
+  // Concurrent only because the metrics scrape reads its size from another thread.
+  private final Map<UUID, Circuit> circuits = new ConcurrentHashMap<>();
 
-  GatewayBreaker(int failures, Duration baseCooldown) {
+  /**
+   * @param probeTimeout after this, a probe whose outcome this node never saw (another node's
+   *     dispatcher carried it out) no longer holds the circuit: the next probe may go
+   */
+  GatewayBreaker(int failures, Duration baseCooldown, Duration probeTimeout) {
     this.failures = failures;
     this.baseCooldown = baseCooldown;
+    this.probeTimeout = probeTimeout;
   }
 
   private static final class Circuit {
     int consecutiveFailures;
     Instant openUntil;
     Duration cooldown;
-    boolean probeOut;
+    Instant probeSentAt;
+
+    boolean probing(Instant now, Duration probeTimeout) {
+      return probeSentAt != null && now.isBefore(probeSentAt.plus(probeTimeout));
+    }
   }
 
   /** Whether a dispatch to the gateway may go out now; in half-open state, only one probe at a time. */
@@ -41,14 +54,19 @@ final class GatewayBreaker {
     if (c == null || c.openUntil == null) {
       return true;
     }
-    return !now.isBefore(c.openUntil) && !c.probeOut;
+    return !now.isBefore(c.openUntil) && !c.probing(now, probeTimeout);
+  }
+
+  /** The gateways to which nothing may be dispatched now. */
+  java.util.List<UUID> blocked(Instant now) {
+    return circuits.keySet().stream().filter(id -> !allows(id, now)).toList();
   }
 
   /** A dispatch to the gateway went out; in half-open state it is the probe, and no other goes until it settles. */
   void dispatched(UUID gatewayId, Instant now) {
     Circuit c = circuits.get(gatewayId);
     if (c != null && c.openUntil != null && !now.isBefore(c.openUntil)) {
-      c.probeOut = true;
+      c.probeSentAt = now;
     }
   }
 
@@ -71,10 +89,10 @@ final class GatewayBreaker {
     Circuit c = circuits.computeIfAbsent(gatewayId, id -> new Circuit());
     c.consecutiveFailures++;
     if (c.openUntil != null) {
-      if (!c.probeOut) {
+      if (c.probeSentAt == null) {
         return false; // a straggler from before the circuit opened
       }
-      c.probeOut = false;
+      c.probeSentAt = null;
       c.cooldown = min(c.cooldown.multipliedBy(2), baseCooldown.multipliedBy(12));
       c.openUntil = now.plus(c.cooldown);
       return true;

@@ -40,7 +40,11 @@ final class TaskRepository {
       + "AND not_before <= $2 FOR UPDATE SKIP LOCKED";
   private static final String LOCK = "SELECT " + TaskRecord.COLUMNS + " FROM tasks WHERE id = $1 FOR UPDATE";
   private static final String DUE = "SELECT id, gateway_id FROM tasks WHERE state = 'queued' AND not_before <= $1 "
-      + "ORDER BY not_before LIMIT $2";
+      + "AND NOT (gateway_id = ANY($3::uuid[])) ORDER BY not_before LIMIT $2";
+  private static final String WAIT_FOR_AGENT = "UPDATE tasks SET not_before = $2 WHERE id = $1 AND state = 'queued'";
+  /** Live tasks of an agent (after the calling one was settled, in the same transaction). */
+  private static final String HAS_LIVE_TASK = "SELECT 1 FROM tasks WHERE agent_id = $1 AND state IN ('dispatched', 'delivered') LIMIT 1";
+  private static final Duration NO_AGENT_WAIT = Duration.ofSeconds(1);
   private static final String MARK_DISPATCHED = "UPDATE tasks SET state = 'dispatched', attempt = attempt + 1, agent_id = $2, "
       + "updated_at = $3, version = version + 1 WHERE id = $1 AND state = 'queued' RETURNING " + TaskRecord.COLUMNS;
   private static final String INSERT_OUTBOX = "INSERT INTO dispatch_outbox (task_id, attempt, agent_id, provision_epoch, created_at) "
@@ -112,8 +116,9 @@ final class TaskRepository {
     });
   }
 
-  Future<List<Due>> due(int limit) {
-    return pool.preparedQuery(DUE).execute(Tuple.of(utc(clock.instant()), limit)).map(rows -> {
+  /** Due queued tasks, oldest first, leaving out the gateways given (their breakers are open). */
+  Future<List<Due>> due(int limit, java.util.Collection<UUID> excludedGateways) {
+    return pool.preparedQuery(DUE).execute(Tuple.of(utc(clock.instant()), limit, excludedGateways.toArray(new UUID[0]))).map(rows -> {
       List<Due> due = new ArrayList<>(rows.size());
       for (Row row : rows) {
         due.add(new Due(row.getUUID("id"), row.getUUID("gateway_id")));
@@ -143,8 +148,19 @@ final class TaskRepository {
           return fail(conn, task, "the requested agent was deleted").map(x -> Optional.<Start>empty());
         }
         if (agent == null || agent.status() != LifecycleStatus.READY) {
-          return Future.succeededFuture(Optional.<Start>empty());
+          // Nobody to take it now: step back behind the other due tasks, so that a gateway (or an
+          // agent) with no one ready does not hold the head of the queue and starve the rest.
+          return conn.preparedQuery(WAIT_FOR_AGENT).execute(Tuple.of(task.id(), utc(now.plus(NO_AGENT_WAIT))))
+              .map(r -> Optional.<Start>empty());
         }
+        return conn.preparedQuery(HAS_LIVE_TASK).execute(Tuple.of(agent.id())).compose(live -> live.size() > 0
+            ? conn.preparedQuery(WAIT_FOR_AGENT).execute(Tuple.of(task.id(), utc(now.plus(NO_AGENT_WAIT)))).map(r -> Optional.<Start>empty())
+            : dispatchTo(conn, task, agent, now));
+      });
+    }));
+  }
+
+  private Future<Optional<Start>> dispatchTo(SqlConnection conn, TaskRecord task, AgentRecord agent, Instant now) {
         int attempt = task.attempt() + 1;
         return agents.transitionIn(conn, agent, LifecycleTrigger.TASK_DISPATCHED, AgentChange.none(),
                 new JsonObject().put("taskId", task.id().toString()).put("attempt", attempt))
@@ -157,13 +173,11 @@ final class TaskRepository {
                       agent.provisionEpoch(), utc(now))))
                   .compose(r -> event(conn, task, "task.dispatched", attempt, agent.id(), new JsonObject()))
                   .map(r -> {
-                    agents.afterCommit(LifecycleTrigger.TASK_DISPATCHED, applied);
+                    conn.transaction().completion().onSuccess(v -> agents.afterCommit(LifecycleTrigger.TASK_DISPATCHED, applied));
                     return Optional.of(new Start(task.id(), attempt, agent.id(), agent.provisionEpoch(), task.gatewayId(), null,
                         task.payload()));
                   });
             });
-      });
-    }));
   }
 
   /** Claims outbox rows to carry out (unclaimed, or claimed by a dispatcher whose claim lapsed). */
@@ -199,7 +213,10 @@ final class TaskRepository {
 
   /** The gateway accepted the start: delivered (not processed: that takes the agent's ack). */
   Future<Optional<TaskRecord>> delivered(UUID taskId, int attempt, String via) {
-    return pool.withTransaction(conn -> settle(conn, taskId, attempt, TaskRecord.State.DELIVERED, null, null, null)
+    // The outbox row goes in the same transaction: a row left behind would be claimed again when its
+    // claim lapsed, and the gateway asked to start a running task again.
+    return pool.withTransaction(conn -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
+        .compose(r -> settle(conn, taskId, attempt, TaskRecord.State.DELIVERED, null, null, null))
         .compose(task -> task.isEmpty() ? Future.succeededFuture(task)
             : event(conn, task.get(), "task.delivered", attempt, task.get().agentId(), new JsonObject().put("via", via)).map(task)));
   }
@@ -218,7 +235,8 @@ final class TaskRepository {
       }
       TaskRecord task = TaskRecord.fromRow(rows.iterator().next());
       if (task.attempt() != attempt || task.state() != TaskRecord.State.DISPATCHED) {
-        return Future.succeededFuture(Optional.<TaskRecord>empty());
+        // Settled already: drop the attempt's outbox row if one is left, so it is not carried out again.
+        return conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt)).map(r -> Optional.<TaskRecord>empty());
       }
       boolean exhausted = attempt >= task.maxAttempts();
       TaskRecord.State next = exhausted ? TaskRecord.State.FAILED : TaskRecord.State.QUEUED;
@@ -299,9 +317,13 @@ final class TaskRepository {
       if (agent == null || agent.status() != LifecycleStatus.BUSY) {
         return Future.succeededFuture();
       }
-      return agents.transitionIn(conn, agent, trigger, change, detail)
+      // Busy belongs to the agent's live task: an ack or rollback of an older task (the agent went
+      // offline and came back meanwhile, and took another) does not end it.
+      return conn.preparedQuery(HAS_LIVE_TASK).execute(Tuple.of(agentId)).compose(live -> live.size() > 0
+          ? Future.succeededFuture()
+          : agents.transitionIn(conn, agent, trigger, change, detail)
           .onSuccess(result -> conn.transaction().completion().onSuccess(v -> agents.afterCommit(trigger, result)))
-          .mapEmpty();
+          .mapEmpty());
     });
   }
 

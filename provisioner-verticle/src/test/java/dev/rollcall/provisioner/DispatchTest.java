@@ -57,12 +57,36 @@ class DispatchTest {
     // The gateway saw each attempt numbered.
     assertThat(gateway().calls("start").stream().map(c -> c.body().getInteger("attempt")).toList()).containsExactly(1, 2, 3);
 
+    // A delivered start is never sent again, also after its outbox claim would have lapsed (1.2 s here).
+    Awaitility.await().pollDelay(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    assertThat(gateway().calls("start")).hasSize(3);
+
     // Delivered is not processed: only the agent's ack makes it so, and frees the agent.
     TestHttp.Response ack = report(agent, taskId, "ack", 3);
     assertThat(ack.status()).as(ack.body()).isEqualTo(200);
     assertThat(ack.json().getString("state")).isEqualTo("processed");
     assertThat(fleet.find(agent.id()).status()).isEqualTo(LifecycleStatus.READY);
     assertThat(report(agent, taskId, "ack", 3).status()).as("a repeated ack").isEqualTo(200);
+  }
+
+  @Test
+  void anAgentWithALiveTaskTakesNoOtherEvenAfterItWentOfflineAndCameBack() {
+    AgentRecord agent = fleet.readyAgent("comeback");
+    String first = createTask(new JsonObject().put("agentId", agent.id().toString()));
+    awaitTask(first, "delivered");
+    // The agent blips: offline on a lapsed lease, ready on its next heartbeat. Its task is still live.
+    var agents = fleet.node.context().agentRepository();
+    AgentRecord busy = fleet.find(agent.id());
+    AgentRecord offline = ((dev.rollcall.core.persistence.TransitionResult.Applied) dev.rollcall.core.testing.TestNode.await(
+        agents.transition(busy, dev.rollcall.core.lifecycle.LifecycleTrigger.LEASE_EXPIRED,
+            dev.rollcall.core.persistence.AgentChange.none(), null))).agent();
+    dev.rollcall.core.testing.TestNode.await(agents.transition(offline, dev.rollcall.core.lifecycle.LifecycleTrigger.REPORTED_READY,
+        dev.rollcall.core.persistence.AgentChange.none(), null));
+    String second = createTask(new JsonObject().put("agentId", agent.id().toString()));
+    Awaitility.await().pollDelay(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(2)).until(() -> true);
+    assertThat(task(second).getString("state")).as("not two tasks on one agent").isEqualTo("queued");
+    assertThat(report(agent, first, "ack", 1).json().getString("state")).isEqualTo("processed");
+    assertThat(awaitTask(second, "delivered").getString("agentId")).isEqualTo(agent.id().toString());
   }
 
   @Test

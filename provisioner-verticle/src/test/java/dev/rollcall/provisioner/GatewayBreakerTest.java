@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The breaker's states, with time passed in: no sleeping. */
 class GatewayBreakerTest {
   private final UUID gw = UUID.randomUUID();
-  private final GatewayBreaker breaker = new GatewayBreaker(3, Duration.ofSeconds(5));
+  private final GatewayBreaker breaker = new GatewayBreaker(3, Duration.ofSeconds(5), Duration.ofSeconds(30));
   private final Instant t0 = Instant.parse("2026-11-23T12:00:00Z");
 
   @Test
@@ -61,5 +61,18 @@ class GatewayBreakerTest {
     assertThat(breaker.failed(gw, t0)).isFalse();
     assertThat(breaker.failed(gw, t0)).isFalse();
     assertThat(breaker.state(gw, t0)).isEqualTo(GatewayBreaker.State.CLOSED);
+  }
+
+  @Test
+  void aProbeWhoseOutcomeThisNodeNeverSeesStopsHoldingTheCircuitAfterTheProbeTimeout() {
+    for (int i = 0; i < 3; i++) {
+      breaker.failed(gw, t0);
+    }
+    assertThat(breaker.blocked(t0)).containsExactly(gw);
+    Instant probe = t0.plusSeconds(5);
+    breaker.dispatched(gw, probe); // another node's dispatcher carries it out and settles it
+    assertThat(breaker.allows(gw, probe.plusSeconds(29))).isFalse();
+    assertThat(breaker.allows(gw, probe.plusSeconds(30))).isTrue();
+    assertThat(breaker.blocked(probe.plusSeconds(30))).isEmpty();
   }
 }

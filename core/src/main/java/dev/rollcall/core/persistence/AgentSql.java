@@ -25,9 +25,13 @@ final class AgentSql {
   static final String NOTE_ERROR = "UPDATE agents SET last_provision_error = $3, version = version + 1, updated_at = $4 "
       + "WHERE id = $1 AND provision_epoch = $2 RETURNING " + COLUMNS;
 
-  /** One ready agent of a gateway, locked; agents other dispatchers hold are skipped, not waited for. */
-  static final String READY_OF_GATEWAY_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents WHERE gateway_id = $1 "
-      + "AND lifecycle_status = 'ready' ORDER BY status_changed_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+  /**
+   * One ready agent of a gateway with no live task, locked; agents other dispatchers hold are skipped,
+   * not waited for.
+   */
+  static final String READY_OF_GATEWAY_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents a WHERE gateway_id = $1 "
+      + "AND lifecycle_status = 'ready' AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.agent_id = a.id "
+      + "AND t.state IN ('dispatched', 'delivered')) ORDER BY status_changed_at LIMIT 1 FOR UPDATE OF a SKIP LOCKED";
 
   static final String FIND_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents WHERE id = $1 FOR UPDATE";
 

@@ -41,6 +41,8 @@ final class LivenessStore {
   static final int MAX_BATCH = 512;
   private static final long RETRY_MILLIS = 1_000;
   static final long LINGER_MILLIS = 10;
+  /** A batch Redis has not answered by then counts as failed (a hung connection must not hold heartbeats). */
+  private static final long SEND_TIMEOUT_MILLIS = 2_000;
 
   private final Vertx vertx;
   private final Redis redis;
@@ -53,6 +55,9 @@ final class LivenessStore {
   private boolean confirmed;
   private boolean retryScheduled;
   private boolean lingering;
+  private long batches;
+  /** The latest batch that failed: an older batch answering late does not confirm the store again. */
+  private long lastFailedBatch;
 
   LivenessStore(Vertx vertx, Redis redis, MeterRegistry meters) {
     this.vertx = vertx;
@@ -116,10 +121,11 @@ final class LivenessStore {
     batch.forEach((agentId, seenAt) -> zadd.arg(seenAt).arg(agentId.toString()));
     batchSizes.record(batch.size());
     inFlight++;
-    redis.send(zadd).onComplete(ar -> {
+    long batchNumber = ++batches;
+    redis.send(zadd).timeout(SEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).onComplete(ar -> {
       inFlight--;
       if (ar.succeeded()) {
-        confirmed = true;
+        confirmed = confirmed || batchNumber > lastFailedBatch;
         flushLag.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         batchWaiting.forEach(Promise::complete);
         if (inFlight == 0 && !lingering) {
@@ -127,6 +133,7 @@ final class LivenessStore {
         }
       } else {
         confirmed = false;
+        lastFailedBatch = Math.max(lastFailedBatch, batchNumber);
         batchWaiting.forEach(p -> p.fail(unavailable()));
         // Keep the leases (newer ones that arrived meanwhile win). The next heartbeat or the retry
         // timer sends them again; never at once, which would spin against a Redis that is down.

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * race, re-read, find the agent provisioning and join the attempt (they get the same epoch back). Every
  * side effect after the gateway call is fenced by the epoch: the outcome of an attempt that a newer one
  * replaced is dropped, never written. An attempt whose node died is taken over once it is older than
- * {@link #takeOverAfter} (three gateway timeouts: its own call has long ended by then).
+ * {@link #takeOverAfter} (its ticket request and its gateway call have both timed out by then).
  */
 final class Provisioning {
   private static final Logger LOG = LoggerFactory.getLogger(Provisioning.class);
@@ -46,6 +46,7 @@ final class Provisioning {
   private final AgentRepository agents;
   private final GatewayClient gateway;
   private final Duration takeOverAfter;
+  private final io.vertx.core.eventbus.DeliveryOptions ticketOptions;
   /** Stale instances already deprovisioned by this node: one deprovision per (agent, epoch). */
   private final Map<String, Boolean> deprovisioned = new LruMap<>(10_000);
 
@@ -53,7 +54,10 @@ final class Provisioning {
     this.node = node;
     this.agents = node.agentRepository();
     this.gateway = gateway;
-    this.takeOverAfter = node.config().gatewayTimeout().multipliedBy(3);
+    // An attempt's own work is a ticket (bounded by busTimeout) and one gateway call (gatewayTimeout);
+    // past both, with room to settle, nobody is working on it any more.
+    this.takeOverAfter = node.config().busTimeout().plus(node.config().gatewayTimeout().multipliedBy(2));
+    this.ticketOptions = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis());
   }
 
   /** An attempt, as the caller sees it: which epoch, and whether the call joined one in flight. */
@@ -78,12 +82,16 @@ final class Provisioning {
   private Future<Operation> provision(UUID agentId, String source, int attemptsLeft) {
     return liveAgent(agents, agentId).compose(agent -> {
       Instant now = node.clock().instant();
-      if (agent.status() == LifecycleStatus.PROVISIONING && agent.statusChangedAt().plus(takeOverAfter).isAfter(now)) {
+      // updated_at, not status_changed_at: a take-over keeps the status, so only updated_at says when the
+      // current attempt started (nothing else writes an agent while it is provisioning).
+      if (agent.status() == LifecycleStatus.PROVISIONING && agent.updatedAt().plus(takeOverAfter).isAfter(now)) {
         count("rollcall.provisions", "joined");
         return Future.succeededFuture(new Operation(agentId, agent.provisionEpoch(), true));
       }
       boolean takeOver = agent.status() == LifecycleStatus.PROVISIONING;
-      return agents.transition(agent, LifecycleTrigger.PROVISION_REQUESTED, AgentChange.create().bumpProvisionEpoch(),
+      // A new instance starts seed 01's wake budget afresh.
+      return agents.transition(agent, LifecycleTrigger.PROVISION_REQUESTED,
+              AgentChange.create().bumpProvisionEpoch().wakeAttempts(0).checkinDeadline(null),
               new JsonObject().put("source", source).put("tookOverStaleAttempt", takeOver))
           .compose(result -> {
             if (result instanceof TransitionResult.Applied applied) {
@@ -103,7 +111,8 @@ final class Provisioning {
   /** Carries out attempt {@code agent.provisionEpoch()}: ticket, gateway call, then accepted + wake or failed. */
   private void run(AgentRecord agent, String source) {
     long epoch = agent.provisionEpoch();
-    node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET, new TokenMessages.IssueTicket(agent.id(), epoch).toJson())
+    node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET, new TokenMessages.IssueTicket(agent.id(), epoch).toJson(),
+            ticketOptions)
         .map(reply -> TokenMessages.TicketIssued.fromJson(reply.body()))
         .compose(ticket -> gatewayOf(agent).compose(gw -> gateway.provision(gw.baseUrl(), agent.id(), new JsonObject()
             .put("agentId", agent.id().toString())

@@ -132,6 +132,25 @@ class ProvisionerApiTest {
   }
 
   @Test
+  void anAttemptWhoseNodeDiedIsTakenOverOnceAndTheTakeOverIsSingleFlightToo() {
+    // Created in provisioning at epoch 1 by a node that died before calling the gateway.
+    AgentRecord orphan = await(fx.node.context().agentRepository().create(UUID.fromString(fx.gatewayId), "orphan", null));
+    JsonObject early = fx.node.http().post("/api/v1/agents/" + orphan.id() + "/provision", "", ADMIN).json();
+    assertThat(early.getBoolean("joined")).as("too early to take over").isTrue();
+    assertThat(early.getLong("provisionEpoch")).isEqualTo(1);
+    Awaitility.await().pollDelay(Duration.ofMillis(1900)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    fx.gateway.provisionDelayMillis = 300;
+    JsonObject takeOver = fx.node.http().post("/api/v1/agents/" + orphan.id() + "/provision", "", ADMIN).json();
+    assertThat(takeOver.getBoolean("joined")).isFalse();
+    assertThat(takeOver.getLong("provisionEpoch")).isEqualTo(2);
+    JsonObject again = fx.node.http().post("/api/v1/agents/" + orphan.id() + "/provision", "", ADMIN).json();
+    assertThat(again.getBoolean("joined")).as("the take-over is in flight: join it").isTrue();
+    assertThat(again.getLong("provisionEpoch")).isEqualTo(2);
+    fx.awaitStatus(orphan.id().toString(), LifecycleStatus.WAKING);
+    assertThat(fx.gateway.calls("provision")).hasSize(1);
+  }
+
+  @Test
   void anInstanceOfASupersededEpochIsDeprovisionedWhenItRegisters() {
     AgentRecord agent = fx.readyAgent("two-instances");
     String oldTicket = fx.lastTicket(agent.id());

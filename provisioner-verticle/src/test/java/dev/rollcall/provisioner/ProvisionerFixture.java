@@ -37,6 +37,7 @@ final class ProvisionerFixture {
     // Real time: dispatch backoffs and confirmation windows must pass by themselves.
     node = TestNode.start(java.time.Clock.systemUTC(), Map.of(
             Setting.GATEWAY_TIMEOUT, "400ms",
+            Setting.BUS_TIMEOUT, "1s", // with the gateway timeout: a stale provision is taken over after 1.8 s
             Setting.TASK_RETRY_BACKOFF, "10ms",
             Setting.START_CONFIRM_WINDOW, "2s",
             Setting.DISPATCH_INTERVAL, "50ms",

@@ -198,8 +198,12 @@ class HeartbeatApiTest {
     TestHttp.Response accepted = heartbeat(fresh, "starting", 3);
     assertThat(accepted.status()).as(accepted.body()).isEqualTo(200);
     assertThat(accepted.json().getLong("provisionEpoch")).isEqualTo(2);
-    // The old instance's credential was superseded at registration: it is refused.
-    assertThat(heartbeat(old, "ready", 3).status()).isEqualTo(401);
+    // The old instance's credential was superseded at registration: it is told to stop (409 stale_epoch),
+    // not to re-bootstrap, and the agent is not flagged for a re-provision because of it.
+    TestHttp.Response stale = heartbeat(old, "ready", 3);
+    assertError(stale, 409, "stale_epoch");
+    assertThat(stale.json().getString("message")).contains("must stop");
+    assertThat(await(agents.find(old.id)).orElseThrow().needsRebootstrap()).isFalse();
   }
 
   @Test

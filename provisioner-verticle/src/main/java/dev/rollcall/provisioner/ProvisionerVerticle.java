@@ -27,8 +27,9 @@ public final class ProvisionerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     gateway = new GatewayClient(vertx, node.config().gatewayTimeout());
-    Provisioning provisioning = new Provisioning(node, gateway);
-    Dispatcher dispatcher = new Dispatcher(node, new TaskRepository(node.pool(), node.clock(), node.agentRepository()), gateway);
+    TaskRepository tasks = new TaskRepository(node.pool(), node.clock(), node.agentRepository());
+    Provisioning provisioning = new Provisioning(node, gateway, tasks);
+    Dispatcher dispatcher = new Dispatcher(node, tasks, gateway);
     vertx.setPeriodic(node.config().dispatchInterval().toMillis(), id -> dispatcher.pass());
     vertx.eventBus().<JsonObject>consumer(Addresses.TASK_QUEUED, msg -> dispatcher.pass());
     vertx.eventBus().<JsonObject>consumer(Addresses.AGENT_STALE_INSTANCE, msg -> {

@@ -44,14 +44,16 @@ final class Provisioning {
 
   private final NodeContext node;
   private final AgentRepository agents;
+  private final TaskRepository tasks;
   private final GatewayClient gateway;
   private final Duration takeOverAfter;
   private final io.vertx.core.eventbus.DeliveryOptions ticketOptions;
   /** Stale instances already deprovisioned by this node: one deprovision per (agent, epoch). */
   private final Map<String, Boolean> deprovisioned = new LruMap<>(10_000);
 
-  Provisioning(NodeContext node, GatewayClient gateway) {
+  Provisioning(NodeContext node, GatewayClient gateway, TaskRepository tasks) {
     this.node = node;
+    this.tasks = tasks;
     this.agents = node.agentRepository();
     this.gateway = gateway;
     // An attempt's own work is a ticket (bounded by busTimeout) and one gateway call (gatewayTimeout);
@@ -90,9 +92,10 @@ final class Provisioning {
       }
       boolean takeOver = agent.status() == LifecycleStatus.PROVISIONING;
       // A new instance starts seed 01's wake budget afresh.
-      return agents.transition(agent, LifecycleTrigger.PROVISION_REQUESTED,
+      return transitionReleasingTasks(agent, LifecycleTrigger.PROVISION_REQUESTED,
               AgentChange.create().bumpProvisionEpoch().wakeAttempts(0).checkinDeadline(null),
-              new JsonObject().put("source", source).put("tookOverStaleAttempt", takeOver))
+              new JsonObject().put("source", source).put("tookOverStaleAttempt", takeOver), true,
+              "the agent was re-provisioned; its old instance is fenced out")
           .compose(result -> {
             if (result instanceof TransitionResult.Applied applied) {
               count("rollcall.provisions", "started");
@@ -245,7 +248,8 @@ final class Provisioning {
       if (agent == null) {
         return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
       }
-      return agents.transition(agent, LifecycleTrigger.DELETE_REQUESTED, AgentChange.none(), null).compose(result -> {
+      return transitionReleasingTasks(agent, LifecycleTrigger.DELETE_REQUESTED, AgentChange.none(), null, false,
+          "the agent was deleted").compose(result -> {
         if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
           return delete(agentId, attemptsLeft - 1);
         }
@@ -296,6 +300,20 @@ final class Provisioning {
                 new JsonObject().put("staleEpoch", staleEpoch));
           });
     }));
+  }
+
+  /**
+   * A transition that ends the agent's instance (re-provision, delete), with its live tasks released in
+   * the same transaction: re-queued (or failed) so that no task waits forever on an instance that is
+   * gone; reports from that instance are then refused as superseded.
+   */
+  private Future<TransitionResult> transitionReleasingTasks(AgentRecord agent, LifecycleTrigger trigger, AgentChange change,
+                                                            JsonObject detail, boolean requeue, String reason) {
+    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, trigger, change, detail)
+            .compose(result -> result instanceof TransitionResult.Applied
+                ? tasks.releaseLiveTasksIn(conn, agent.id(), requeue, reason).map(result)
+                : Future.succeededFuture(result)))
+        .map(result -> agents.afterCommit(trigger, result));
   }
 
   /** The agent, or 404 {@code agent_not_found} / 410 {@code agent_deleted}. */

@@ -254,6 +254,30 @@ final class TaskRepository {
     }));
   }
 
+  /**
+   * The agent's instance is gone (re-provisioned or deleted): its live tasks are re-queued for another
+   * attempt, or failed when {@code requeue} is false or they have no attempts left, with their outbox
+   * rows removed. In the caller's transaction.
+   */
+  Future<Void> releaseLiveTasksIn(SqlConnection conn, UUID agentId, boolean requeue, String reason) {
+    Instant now = clock.instant();
+    return conn.preparedQuery("UPDATE tasks SET state = CASE WHEN $2 AND attempt < max_attempts THEN 'queued' ELSE 'failed' END, "
+            + "last_error = $3, not_before = $4, updated_at = $4, version = version + 1 "
+            + "WHERE agent_id = $1 AND state IN ('dispatched', 'delivered') RETURNING id, attempt, state")
+        .execute(Tuple.of(agentId, requeue, reason, utc(now)))
+        .compose(rows -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (Row row : rows) {
+            UUID taskId = row.getUUID("id");
+            int attempt = row.getInteger("attempt");
+            String name = "queued".equals(row.getString("state")) ? "task.requeued" : "task.failed";
+            chain = chain.compose(v -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt)))
+                .compose(r -> insertEvent(conn, taskId, name, attempt, agentId, new JsonObject().put("reason", reason)));
+          }
+          return chain;
+        });
+  }
+
   /** What a report (started or ack) found. */
   sealed interface Report {
     record Accepted(TaskRecord task) implements Report {

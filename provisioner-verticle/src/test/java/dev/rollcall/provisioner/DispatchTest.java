@@ -90,6 +90,32 @@ class DispatchTest {
   }
 
   @Test
+  void aReprovisionedAgentsLiveTaskGoesBackToTheQueueAndADeletedOnesFails() {
+    AgentRecord agent = fleet.readyAgent("replaced-worker");
+    String taskId = createTask(new JsonObject().put("agentId", agent.id().toString()));
+    awaitTask(taskId, "delivered");
+    fleet.gateway.provisionDelayMillis = 200;
+    assertThat(fleet.node.http().post("/api/v1/agents/" + agent.id() + "/provision", "", ADMIN).status()).isEqualTo(202);
+    JsonObject requeued = task(taskId);
+    assertThat(requeued.getString("state")).isEqualTo("queued");
+    assertThat(eventNames(requeued)).contains("task.requeued");
+    // The old instance finishing its work is told to stop (its credential is of a replaced attempt),
+    // not to re-bootstrap: the task will run again, on the new instance.
+    TestHttp.Response stale = report(agent, taskId, "ack", 1);
+    ProvisionerFixture.assertError(stale, 409, "stale_epoch");
+    assertThat(stale.json().getString("message")).contains("must stop");
+    assertThat(fleet.find(agent.id()).needsRebootstrap()).isFalse();
+    assertThat(task(taskId).getString("state")).isEqualTo("queued");
+
+    AgentRecord other = fleet.readyAgent("deleted-worker");
+    String second = createTask(new JsonObject().put("agentId", other.id().toString()));
+    awaitTask(second, "delivered");
+    assertThat(fleet.node.http().delete("/api/v1/agents/" + other.id(), ADMIN).status()).isEqualTo(200);
+    assertThat(task(second).getString("state")).isEqualTo("failed");
+    assertThat(task(second).getString("lastError")).contains("deleted");
+  }
+
+  @Test
   void aTaskWhoseStartsKeepFailingEndsFailedWithTheLastReason() {
     AgentRecord agent = fleet.readyAgent("doomed-worker");
     gateway().defaultStart = TestGateway.StartMode.FALSE;

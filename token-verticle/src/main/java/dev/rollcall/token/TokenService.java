@@ -233,8 +233,17 @@ final class TokenService {
       if (agent.status() == LifecycleStatus.DELETED) {
         return Future.failedFuture(deleted(agent.id()));
       }
-      if (cred != null && cred.getUUID("agent_id").equals(agent.id())
-          && Secrets.sameHash(bytes(cred, "secret_hash"), request.presentedHash())
+      boolean genuine = cred != null && cred.getUUID("agent_id").equals(agent.id())
+          && Secrets.sameHash(bytes(cred, "secret_hash"), request.presentedHash());
+      if (genuine && cred.getLong("provision_epoch") < agent.provisionEpoch()) {
+        // A real credential of a replaced instance (seed 03): it must stop, not re-bootstrap. Flagging the
+        // agent here would have the reconciler re-provision a healthy agent because its old copy is alive.
+        long instanceEpoch = cred.getLong("provision_epoch");
+        return Future.failedFuture(ApiError.conflict("stale_epoch", "this credential belongs to provision attempt "
+            + instanceEpoch + " but the agent is at " + agent.provisionEpoch() + "; this instance must stop", false)
+            .with(STALE_INSTANCE_EPOCH, instanceEpoch).exception());
+      }
+      if (genuine
           && cred.getOffsetDateTime("revoked_at") == null
           && cred.getLong("provision_epoch") == agent.provisionEpoch()
           && (cred.getOffsetDateTime("expires_at") == null || cred.getOffsetDateTime("expires_at").toInstant().isAfter(now))) {

@@ -133,7 +133,8 @@ final class Provisioning {
               }
               count("rollcall.provisions", "succeeded");
               if (settled.status() == LifecycleStatus.WAKING) {
-                wake(settled, "provision");
+                wake(settled, "provision").onFailure(e -> LOG.atWarn().addKeyValue("agent_id", settled.id())
+                    .addKeyValue("error", e.getMessage()).log("first wake after provision not sent; the reconciler retries it"));
               }
             }))
         .onFailure(e -> {
@@ -196,6 +197,10 @@ final class Provisioning {
   }
 
   private Future<JsonObject> wake(AgentRecord agent, String source) {
+    return wake(agent, source, 3);
+  }
+
+  private Future<JsonObject> wake(AgentRecord agent, String source, int attemptsLeft) {
     Instant deadline = node.clock().instant().plus(node.config().checkinDeadline());
     // From offline a new check-in cycle starts (seed 01's budget anew); while waking, one more attempt.
     AgentChange change = agent.status() == LifecycleStatus.OFFLINE
@@ -209,6 +214,13 @@ final class Provisioning {
                 : Future.succeededFuture(result)))
         .map(result -> agents.afterCommit(LifecycleTrigger.WAKE_SENT, result))
         .compose(result -> {
+          if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
+            // Read again and decide again: an agent that checked in meanwhile is no longer wakeable.
+            return liveAgent(agents, agent.id()).compose(fresh -> fresh.status() == LifecycleStatus.WAKING
+                || fresh.status() == LifecycleStatus.OFFLINE ? wake(fresh, source, attemptsLeft - 1)
+                : Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agent.id() + " is "
+                    + fresh.status().wireName() + "; it needs no wake", false).exception()));
+          }
           if (!(result instanceof TransitionResult.Applied applied)) {
             return Future.failedFuture(result.failure());
           }

@@ -113,6 +113,10 @@ record HeartbeatReport(Reported status, Integer templateVersion, JsonObject deta
       throw ApiError.badRequest("invalid_detail", "detail must be a JSON object").exception();
     }
     int start = (int) p.currentTokenLocation().getByteOffset();
+    if (start < 0) {
+      // No byte offsets: Jackson found UTF-16 or UTF-32. Heartbeats are UTF-8 JSON.
+      throw malformed();
+    }
     p.skipChildren();
     int end = (int) p.currentTokenLocation().getByteOffset() + 1;
     return new JsonObject(Buffer.buffer().appendBytes(bytes, start, end - start));

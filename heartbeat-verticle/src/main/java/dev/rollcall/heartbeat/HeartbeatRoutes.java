@@ -25,6 +25,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.time.Duration;
@@ -36,6 +37,8 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /api/v1/agents/{agentId}/heartbeat}: the hot path. Verified from the local credential
@@ -44,6 +47,7 @@ import java.util.function.Function;
  * changed. No event-bus round trip per request. One instance per HTTP verticle instance.
  */
 final class HeartbeatRoutes implements RouteContributor {
+  private static final Logger LOG = LoggerFactory.getLogger(HeartbeatRoutes.class);
   private static final Duration GATEWAY_CACHE = Duration.ofSeconds(30);
   private static final int MAX_SNAPSHOTS = 500_000;
   private static final String PATH_PREFIX = "/api/v1/agents/";
@@ -118,15 +122,46 @@ final class HeartbeatRoutes implements RouteContributor {
     }
     UUID agentId = Uuids.parseCanonical(path, PATH_PREFIX.length());
     String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (agentId == null || length == null || length.isEmpty() || length.length() > 9 || !length.chars().allMatch(Character::isDigit)
-        || Integer.parseInt(length) > bodyLimit) {
+    // Only plain framing: HTTP/1.1 or 2, a Content-Length, no Transfer-Encoding (HTTP/1.0 keeps a
+    // Content-Length next to chunked framing) and no Expect (100-continue is the body handler's job).
+    if (agentId == null || length == null || length.isEmpty() || length.length() > 9
+        || !length.chars().allMatch(c -> c >= '0' && c <= '9') || Integer.parseInt(length) > bodyLimit
+        || request.version() == HttpVersion.HTTP_1_0 || request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || request.headers().contains(HttpHeaders.EXPECT)) {
       return false;
     }
-    request.body().onSuccess(body -> heartbeat(request, agentId, body));
+    // Counted as it arrives all the same: whatever the headers said, no more than the limit is kept.
+    Buffer body = Buffer.buffer(Integer.parseInt(length));
+    request.handler(chunk -> {
+      if (body.length() + chunk.length() > bodyLimit) {
+        request.handler(null);
+        reject(request.response(), new ApiError(413, "body_too_large", "the request body exceeds " + bodyLimit + " bytes", false));
+        request.connection().close();
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    request.endHandler(v -> {
+      if (!request.response().ended()) {
+        heartbeat(request, agentId, body);
+      }
+    });
     return true;
   }
 
   private void heartbeat(HttpServerRequest request, UUID agentId, Buffer body) {
+    try {
+      take(request, agentId, body);
+    } catch (RuntimeException e) {
+      // Outside the router nothing else would answer: never leave a heartbeat hanging.
+      LOG.atError().setCause(e).addKeyValue("agent_id", agentId).log("heartbeat failed unexpectedly; answered 500");
+      if (!request.response().ended()) {
+        reject(request.response(), ApiError.internal());
+      }
+    }
+  }
+
+  private void take(HttpServerRequest request, UUID agentId, Buffer body) {
     long started = System.nanoTime();
     received.increment();
     HeartbeatReport report;
@@ -148,17 +183,7 @@ final class HeartbeatRoutes implements RouteContributor {
       // best-effort): read the record again before judging the epoch.
       Future<Snapshot> current = then(snapshot(agentId), snapshot -> snapshot.agent.provisionEpoch() < credential.provisionEpoch()
           ? reload(agentId) : Future.succeededFuture(snapshot));
-      Future<Applied> applied = then(current, snapshot -> {
-        if (snapshot.agent.provisionEpoch() != credential.provisionEpoch()) {
-          // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
-          node.vertx().eventBus().publish(Addresses.AGENT_STALE_INSTANCE, new JsonObject()
-              .put("agentId", agentId.toString()).put("provisionEpoch", credential.provisionEpoch()));
-          return Future.failedFuture(ApiError.conflict("stale_epoch", "this instance belongs to provision attempt "
-              + credential.provisionEpoch() + " but the agent is at " + snapshot.agent.provisionEpoch()
-              + "; this instance must stop", false).exception());
-        }
-        return apply(snapshot, report, now, 2);
-      });
+      Future<Applied> applied = then(current, snapshot -> apply(snapshot, credential.provisionEpoch(), report, now, 2));
       return then(applied, agent -> {
         Future<Void> leased = liveness.record(agentId, now.toEpochMilli());
         Future<JsonObject> successor = CredentialRenewal.successorIfDue(node, credential);
@@ -169,12 +194,19 @@ final class HeartbeatRoutes implements RouteContributor {
       });
     });
     answered.onComplete(ar -> {
-      if (ar.succeeded()) {
-        accepted.increment();
-        intake.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-        request.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result());
-      } else {
-        reject(request.response(), dev.rollcall.core.bus.Failure.toApiError(ar.cause()));
+      try {
+        if (ar.succeeded()) {
+          accepted.increment();
+          intake.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+          request.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(ar.result());
+        } else {
+          reject(request.response(), dev.rollcall.core.bus.Failure.toApiError(ar.cause()));
+        }
+      } catch (RuntimeException e) {
+        LOG.atError().setCause(e).addKeyValue("agent_id", agentId).log("heartbeat answer failed; answered 500");
+        if (!request.response().ended()) {
+          reject(request.response(), ApiError.internal());
+        }
       }
     });
   }
@@ -195,8 +227,17 @@ final class HeartbeatRoutes implements RouteContributor {
   }
 
   /** Decides and, when something changed, writes; a lost race re-reads and decides again. */
-  private Future<Applied> apply(Snapshot snapshot, HeartbeatReport report, Instant now, int attemptsLeft) {
+  private Future<Applied> apply(Snapshot snapshot, long instanceEpoch, HeartbeatReport report, Instant now, int attemptsLeft) {
     AgentRecord agent = snapshot.agent;
+    // Judged on every read of the record, a re-read after a lost race included: the race may have been
+    // lost to the re-provision that made this instance stale.
+    if (agent.provisionEpoch() != instanceEpoch) {
+      // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
+      node.vertx().eventBus().publish(Addresses.AGENT_STALE_INSTANCE, new JsonObject()
+          .put("agentId", agent.id().toString()).put("provisionEpoch", instanceEpoch));
+      return Future.failedFuture(ApiError.conflict("stale_epoch", "this instance belongs to provision attempt "
+          + instanceEpoch + " but the agent is at " + agent.provisionEpoch() + "; this instance must stop", false).exception());
+    }
     if (agent.status() == LifecycleStatus.DELETED) {
       return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agent.id() + " was deleted; stop", false).exception());
     }
@@ -224,7 +265,7 @@ final class HeartbeatRoutes implements RouteContributor {
             }
             if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
               snapshots.remove(agent.id());
-              return snapshot(agent.id()).compose(fresh -> apply(fresh, report, now, attemptsLeft - 1));
+              return snapshot(agent.id()).compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft - 1));
             }
             if (result instanceof TransitionResult.NotFound) {
               snapshots.remove(agent.id());

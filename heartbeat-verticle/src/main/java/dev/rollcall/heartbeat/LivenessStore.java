@@ -73,6 +73,11 @@ final class LivenessStore {
    * lease is stored; fails 503 {@code liveness_store_unavailable} if it cannot be.
    */
   Future<Void> record(UUID agentId, long seenAtMillis) {
+    if (!confirmed && retryScheduled) {
+      // A batch failed a moment ago and the retry timer probes Redis: answer at once instead of sending
+      // the whole retained backlog again for every heartbeat while Redis is down.
+      return Future.failedFuture(unavailable());
+    }
     keep(agentId, seenAtMillis);
     Future<Void> answer;
     if (confirmed) {

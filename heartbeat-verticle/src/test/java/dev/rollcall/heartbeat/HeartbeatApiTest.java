@@ -187,6 +187,39 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void expectContinueIsHonouredAndContradictoryFramingCannotSmuggleABigBody() throws Exception {
+    Agent a = registered("framing");
+    // Expect: 100-continue goes through the router's body handler, which sends the 100.
+    TestHttp.Response continued = node.http().send(java.net.http.HttpRequest.newBuilder(
+            URI.create(node.baseUrl() + "/api/v1/agents/" + a.id + "/heartbeat"))
+        .expectContinue(true).header("content-type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"status\":\"ready\",\"templateVersion\":3}")),
+        Map.of("X-Agent-Token", a.credential));
+    assertThat(continued.status()).as(continued.body()).isEqualTo(200);
+
+    // HTTP/1.0 with a small Content-Length next to chunked framing, then 70 kB: refused, never taken.
+    URI base = URI.create(node.baseUrl());
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(5_000);
+      var out = socket.getOutputStream();
+      out.write(("POST /api/v1/agents/" + a.id + "/heartbeat HTTP/1.0\r\nHost: x\r\nContent-Length: 10\r\n"
+          + "Transfer-Encoding: chunked\r\nX-Agent-Token: " + a.credential + "\r\n\r\n").getBytes());
+      // A valid heartbeat padded past the 64 kB limit: taken, it would be answered 200.
+      byte[] chunk = ("{\"status\":\"ready\",\"templateVersion\":3,\"pad\":\"" + "x".repeat(70_000) + "\"}").getBytes();
+      try {
+        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes());
+        out.write(chunk);
+        out.write("\r\n0\r\n\r\n".getBytes());
+        out.flush();
+      } catch (java.io.IOException closedEarly) {
+        // the server may close before taking it all: that is a refusal too
+      }
+      String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+      assertThat(status).as("answered, and not with a 2xx").isNotNull().doesNotContain(" 200");
+    }
+  }
+
+  @Test
   void anInstanceOfASupersededEpochIsToldToStopAndTheNewOneIsAccepted() {
     Agent old = registered("epoch");
     assertThat(heartbeat(old, "ready", 3).status()).isEqualTo(200);

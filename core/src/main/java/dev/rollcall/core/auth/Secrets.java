@@ -70,7 +70,9 @@ public final class Secrets {
   public static byte[] hash(String secret) {
     MessageDigest sha256 = SHA_256.get();
     sha256.reset();
-    return sha256.digest(secret.getBytes(StandardCharsets.US_ASCII));
+    // UTF-8, not US-ASCII: ASCII would turn every other character into '?', so a non-ASCII admin token
+    // would match any string of question marks as long. Base64url secrets are the same bytes either way.
+    return sha256.digest(secret.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Constant-time comparison of two hashes. */

@@ -88,6 +88,11 @@ final class HeartbeatRoutes implements RouteContributor {
       if (s != null && s.agent.version() < fact.version()) {
         snapshots.remove(fact.agentId());
       }
+      if (fact.to() == LifecycleStatus.DELETED) {
+        // Its lease must not be written after the delete removed it. Best-effort, like the fact itself;
+        // the reconciler's sweep drops leases of agents that no longer exist.
+        liveness.forget(fact.agentId());
+      }
     });
   }
 

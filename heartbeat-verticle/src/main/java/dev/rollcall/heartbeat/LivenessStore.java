@@ -106,6 +106,11 @@ final class LivenessStore {
     return answer;
   }
 
+  /** Drops the agent's lease if it is still waiting to be written (the agent was deleted). */
+  void forget(UUID agentId) {
+    pending.remove(agentId);
+  }
+
   private void keep(UUID agentId, long seenAtMillis) {
     if (pending.isEmpty()) {
       batchStartedNanos = System.nanoTime();

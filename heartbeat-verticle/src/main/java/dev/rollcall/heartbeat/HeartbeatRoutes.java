@@ -129,8 +129,7 @@ final class HeartbeatRoutes implements RouteContributor {
     String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     // Only plain framing: HTTP/1.1 or 2, a Content-Length, no Transfer-Encoding (HTTP/1.0 keeps a
     // Content-Length next to chunked framing) and no Expect (100-continue is the body handler's job).
-    if (agentId == null || length == null || length.isEmpty() || length.length() > 9
-        || !length.chars().allMatch(c -> c >= '0' && c <= '9') || Integer.parseInt(length) > bodyLimit
+    if (agentId == null || !isDecimal(length) || Integer.parseInt(length) > bodyLimit
         || request.version() == HttpVersion.HTTP_1_0 || request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
         || request.headers().contains(HttpHeaders.EXPECT)) {
       return false;
@@ -140,6 +139,7 @@ final class HeartbeatRoutes implements RouteContributor {
     request.handler(chunk -> {
       if (body.length() + chunk.length() > bodyLimit) {
         request.handler(null);
+        received.increment();
         reject(request.response(), new ApiError(413, "body_too_large", "the request body exceeds " + bodyLimit + " bytes", false));
         request.connection().close();
         return;
@@ -154,15 +154,33 @@ final class HeartbeatRoutes implements RouteContributor {
     return true;
   }
 
+  /** A Content-Length as it must look to be taken here: 1 to 9 ASCII digits. */
+  private static boolean isDecimal(String text) {
+    if (text == null || text.isEmpty() || text.length() > 9) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private void heartbeat(HttpServerRequest request, UUID agentId, Buffer body) {
     try {
       take(request, agentId, body);
     } catch (RuntimeException e) {
-      // Outside the router nothing else would answer: never leave a heartbeat hanging.
-      LOG.atError().setCause(e).addKeyValue("agent_id", agentId).log("heartbeat failed unexpectedly; answered 500");
-      if (!request.response().ended()) {
-        reject(request.response(), ApiError.internal());
-      }
+      answerUnexpected(request, agentId, e);
+    }
+  }
+
+  /** Outside the router nothing else would answer: a heartbeat is never left hanging. */
+  private void answerUnexpected(HttpServerRequest request, UUID agentId, RuntimeException e) {
+    LOG.atError().setCause(e).addKeyValue("agent_id", agentId).log("heartbeat failed unexpectedly; answered 500");
+    if (!request.response().ended()) {
+      reject(request.response(), ApiError.internal());
     }
   }
 
@@ -208,10 +226,7 @@ final class HeartbeatRoutes implements RouteContributor {
           reject(request.response(), dev.rollcall.core.bus.Failure.toApiError(ar.cause()));
         }
       } catch (RuntimeException e) {
-        LOG.atError().setCause(e).addKeyValue("agent_id", agentId).log("heartbeat answer failed; answered 500");
-        if (!request.response().ended()) {
-          reject(request.response(), ApiError.internal());
-        }
+        answerUnexpected(request, agentId, e);
       }
     });
   }
@@ -246,7 +261,7 @@ final class HeartbeatRoutes implements RouteContributor {
     if (agent.status() == LifecycleStatus.DELETED) {
       return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agent.id() + " was deleted; stop", false).exception());
     }
-    return gatewayVersion(agent.gatewayId()).compose(gatewayVersion -> {
+    return then(gatewayVersion(agent.gatewayId()), gatewayVersion -> {
       HeartbeatPolicy.Decision d = HeartbeatPolicy.decide(agent, report, gatewayVersion, snapshot.lastSeenWritten, now,
           node.config().maxTransition(), node.config().lastSeenWriteEvery());
       if (d.transition() == null) {

@@ -6,6 +6,7 @@ import dev.rollcall.core.auth.CredentialRenewal;
 import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.AgentTransitioned;
+import dev.rollcall.core.bus.StaleInstances;
 import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.http.HttpErrors;
 import dev.rollcall.core.http.RequestInputs;
@@ -253,10 +254,8 @@ final class HeartbeatRoutes implements RouteContributor {
     // lost to the re-provision that made this instance stale.
     if (agent.provisionEpoch() != instanceEpoch) {
       // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
-      node.vertx().eventBus().publish(Addresses.AGENT_STALE_INSTANCE, new JsonObject()
-          .put("agentId", agent.id().toString()).put("provisionEpoch", instanceEpoch));
-      return Future.failedFuture(ApiError.conflict("stale_epoch", "this instance belongs to provision attempt "
-          + instanceEpoch + " but the agent is at " + agent.provisionEpoch() + "; this instance must stop", false).exception());
+      StaleInstances.publish(node.vertx(), agent.id().toString(), instanceEpoch);
+      return Future.failedFuture(StaleInstances.mustStop(instanceEpoch, agent.provisionEpoch()));
     }
     if (agent.status() == LifecycleStatus.DELETED) {
       return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agent.id() + " was deleted; stop", false).exception());

@@ -4,6 +4,7 @@ import dev.rollcall.core.auth.CredentialRenewal;
 import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Failure;
+import dev.rollcall.core.bus.StaleInstances;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.http.HttpErrors;
@@ -53,7 +54,7 @@ final class TokenRoutes implements RouteContributor {
     UUID gatewayId = RequestInputs.uuidParam(rc, "gatewayId");
     String rotate = rc.queryParams().get("rotate_tokens");
     if (rotate != null && !rotate.equals("true") && !rotate.equals("false")) {
-      throw dev.rollcall.core.http.ApiError.badRequest("invalid_query", "rotate_tokens must be true or false").exception();
+      throw ApiError.badRequest("invalid_query", "rotate_tokens must be true or false").exception();
     }
     // The sync retries the gateway itself; give it room beyond the usual bus timeout.
     DeliveryOptions longer = new DeliveryOptions().setSendTimeout(node.config().gatewayTimeout().multipliedBy(4).toMillis());
@@ -74,13 +75,9 @@ final class TokenRoutes implements RouteContributor {
         .onSuccess(reply -> rc.response().putHeader("cache-control", "no-store").putHeader("content-type", "application/json")
             .end(reply.body().encode()))
         .onFailure(e -> {
-          ApiError error = Failure.toApiError(e);
-          if ("stale_epoch".equals(error.error()) && error.extra().getValue(TokenService.STALE_INSTANCE_EPOCH) instanceof Number epoch) {
-            // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
-            node.vertx().eventBus().publish(Addresses.AGENT_STALE_INSTANCE,
-                new JsonObject().put("agentId", agentId.toString()).put("provisionEpoch", epoch.longValue()));
-          }
-          HttpErrors.respond(rc, error);
+          // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
+          StaleInstances.publishIfStale(node.vertx(), agentId.toString(), e);
+          HttpErrors.respond(rc, Failure.toApiError(e));
         });
   }
 

@@ -1,6 +1,7 @@
 package dev.rollcall.token;
 
 import dev.rollcall.core.auth.Secrets;
+import dev.rollcall.core.bus.StaleInstances;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.config.RollcallConfig;
 import dev.rollcall.core.http.ApiError;
@@ -121,9 +122,9 @@ final class TokenService {
         }
         long ticketEpoch = t.getLong("provision_epoch");
         if (ticketEpoch < agent.provisionEpoch()) {
-          return refuse(ApiError.conflict("stale_epoch", "this ticket belongs to provision attempt " + ticketEpoch
+          return refuse(StaleInstances.refused("this ticket belongs to provision attempt " + ticketEpoch
               + "; the agent has been re-provisioned (attempt " + agent.provisionEpoch() + "). Wait for the next wake, "
-              + "which brings a fresh ticket", true).with(STALE_INSTANCE_EPOCH, ticketEpoch).exception());
+              + "which brings a fresh ticket", true, ticketEpoch));
         }
         if (t.getOffsetDateTime("used_at") != null) {
           return alreadyUsed(conn, agent, t, request.instanceId(), now);
@@ -239,9 +240,7 @@ final class TokenService {
         // A real credential of a replaced instance (seed 03): it must stop, not re-bootstrap. Flagging the
         // agent here would have the reconciler re-provision a healthy agent because its old copy is alive.
         long instanceEpoch = cred.getLong("provision_epoch");
-        return Future.failedFuture(ApiError.conflict("stale_epoch", "this credential belongs to provision attempt "
-            + instanceEpoch + " but the agent is at " + agent.provisionEpoch() + "; this instance must stop", false)
-            .with(STALE_INSTANCE_EPOCH, instanceEpoch).exception());
+        return Future.failedFuture(StaleInstances.mustStop(instanceEpoch, agent.provisionEpoch()));
       }
       if (genuine
           && cred.getOffsetDateTime("revoked_at") == null
@@ -467,9 +466,6 @@ final class TokenService {
           return revoked.size();
         });
   }
-
-  /** On a stale_epoch refusal: the epoch of the instance that presented the old ticket. */
-  static final String STALE_INSTANCE_EPOCH = "instanceEpoch";
 
   private static Future<Outcome> refuse(Throwable error) {
     return Future.succeededFuture(new Outcome(null, error, null, null));

@@ -3,6 +3,7 @@ package dev.rollcall.token;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Commands;
 import dev.rollcall.core.bus.Failure;
+import dev.rollcall.core.bus.StaleInstances;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.gateway.GatewayClient;
@@ -46,7 +47,7 @@ public final class TokenVerticle extends VerticleBase {
         consume(Addresses.TOKEN_VERIFY, body -> counted("rollcall.token.verifications",
             "Credential-cache misses answered by the token-verticle, by outcome",
             service.verify(TokenMessages.Verify.fromJson(body)).map(TokenMessages.Verified::toJson)
-                .onFailure(e -> staleInstance(body.getString("agentId"), e)))),
+                .onFailure(e -> StaleInstances.publishIfStale(vertx, body.getString("agentId"), e)))),
         consume(Addresses.TOKEN_USED, body -> service.markUsed(UUID.fromString(body.getString("credentialId")))
             .map(v -> new JsonObject())),
         consume(Addresses.TOKEN_REVOKE_AGENT, body -> service.revokeAgent(UUID.fromString(body.getString("agentId")),
@@ -55,15 +56,6 @@ public final class TokenVerticle extends VerticleBase {
             UUID.fromString(body.getString("credentialId")))),
         consume(Addresses.TOKEN_SYNC_TEMPLATES, body -> service.syncTemplates(UUID.fromString(body.getString("gatewayId")),
             body.getBoolean("rotateTokens", false), gateways::find, gatewayClient::syncTemplates))));
-  }
-
-  /** Seed 03: a replaced instance presented its credential; the provisioner has it deprovisioned. */
-  private void staleInstance(String agentId, Throwable failure) {
-    ApiError error = ApiError.of(failure);
-    if ("stale_epoch".equals(error.error()) && error.extra().getValue(TokenService.STALE_INSTANCE_EPOCH) instanceof Number epoch) {
-      vertx.eventBus().publish(Addresses.AGENT_STALE_INSTANCE,
-          new JsonObject().put("agentId", agentId).put("provisionEpoch", epoch.longValue()));
-    }
   }
 
   /** Counts an answer by outcome: {@code ok} or its stable error code (a small fixed set). */

@@ -1,5 +1,6 @@
 package dev.rollcall.heartbeat;
 
+import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.util.LruMap;
 import dev.rollcall.core.util.Uuids;
 import dev.rollcall.core.auth.CredentialRenewal;
@@ -350,8 +351,7 @@ final class HeartbeatRoutes implements RouteContributor {
   }
 
   private void reject(HttpServerResponse response, ApiError error) {
-    Counter.builder("rollcall.heartbeat.rejected").description("Heartbeats refused, by reason")
-        .tag("reason", error.error()).register(node.meters()).increment();
+    Metrics.count(node.meters(), "rollcall.heartbeat.rejected", "Heartbeats refused, by reason", "reason", error.error());
     HttpErrors.respond(response, error);
   }
 

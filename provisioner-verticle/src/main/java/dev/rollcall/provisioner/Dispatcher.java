@@ -1,9 +1,9 @@
 package dev.rollcall.provisioner;
 
+import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.gateway.GatewayClient;
 import dev.rollcall.core.gateway.GatewayClient.TaskStart;
 import dev.rollcall.core.node.NodeContext;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -116,7 +116,7 @@ final class Dispatcher {
         return tasks.delivered(start.taskId(), start.attempt(), "gateway").mapEmpty();
       }
       if (breaker.failed(start.gatewayId(), now)) {
-        count("rollcall.dispatch.breaker.opened", "opened");
+        Metrics.count(node.meters(), "rollcall.dispatch.breaker.opened", "Times a gateway's task-start breaker opened");
         LOG.atWarn().addKeyValue("event", "dispatch.breaker_opened").addKeyValue("gateway_id", start.gatewayId())
             .addKeyValue("reason", outcome.reason()).log("task starts keep failing on this gateway; dispatches to it pause");
       }
@@ -140,8 +140,7 @@ final class Dispatcher {
     Duration backoff = backoff(start.attempt());
     return tasks.rollBack(start.taskId(), start.attempt(), reason, backoff).map(rolled -> {
       rolled.ifPresent(task -> {
-        Counter.builder("rollcall.dispatch.rollbacks").description("Dispatches rolled back, by why")
-            .tag("reason", kind).register(node.meters()).increment();
+        Metrics.count(node.meters(), "rollcall.dispatch.rollbacks", "Dispatches rolled back, by why", "reason", kind);
         if (task.state() == TaskRecord.State.FAILED) {
           count("rollcall.dispatches", "failed");
         }
@@ -164,6 +163,6 @@ final class Dispatcher {
   }
 
   private void count(String meter, String outcome) {
-    Counter.builder(meter).description("Task dispatch outcomes").tag("outcome", outcome).register(node.meters()).increment();
+    Metrics.count(node.meters(), meter, "Task dispatch outcomes", "outcome", outcome);
   }
 }

@@ -1,5 +1,6 @@
 package dev.rollcall.provisioner;
 
+import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.due.DueQueue;
@@ -16,7 +17,6 @@ import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.persistence.GatewayRecord;
 import dev.rollcall.core.persistence.TransitionResult;
 import dev.rollcall.core.util.LruMap;
-import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -348,7 +348,6 @@ final class Provisioning {
   }
 
   private void count(String meter, String outcome) {
-    Counter.builder(meter).description("Provisioner operations by outcome").tag("outcome", outcome)
-        .register(node.meters()).increment();
+    Metrics.count(node.meters(), meter, "Provisioner operations by outcome", "outcome", outcome);
   }
 }

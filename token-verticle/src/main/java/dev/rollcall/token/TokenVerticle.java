@@ -1,5 +1,6 @@
 package dev.rollcall.token;
 
+import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Commands;
 import dev.rollcall.core.bus.Failure;
@@ -60,9 +61,8 @@ public final class TokenVerticle extends VerticleBase {
 
   /** Counts an answer by outcome: {@code ok} or its stable error code (a small fixed set). */
   private Future<JsonObject> counted(String meter, String description, Future<JsonObject> answer) {
-    return answer.onComplete(ar -> io.micrometer.core.instrument.Counter.builder(meter).description(description)
-        .tag("outcome", ar.succeeded() ? "ok" : ApiError.of(ar.cause()).error())
-        .register(node.meters()).increment());
+    return answer.onComplete(ar -> Metrics.count(node.meters(), meter, description,
+        "outcome", ar.succeeded() ? "ok" : ApiError.of(ar.cause()).error()));
   }
 
   private Future<Void> consume(String address, Function<JsonObject, Future<JsonObject>> handler) {

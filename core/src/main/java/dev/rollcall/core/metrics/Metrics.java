@@ -1,6 +1,8 @@
 package dev.rollcall.core.metrics;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -27,6 +29,14 @@ public final class Metrics {
       }
     });
     return registry;
+  }
+
+  /**
+   * Counts one occurrence in the counter {@code name} with these tags ({@code key, value, ...}), created
+   * on first use. For outcomes with a small fixed set of tag values; never an id.
+   */
+  public static void count(MeterRegistry registry, String name, String description, String... tags) {
+    Counter.builder(name).description(description).tags(tags).register(registry).increment();
   }
 
   public static MicrometerMetricsOptions vertxOptions() {

@@ -1,5 +1,6 @@
 package dev.rollcall.core.persistence;
 
+import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.bus.AgentTransitioned;
 import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.lifecycle.IllegalTransitionException;
@@ -8,7 +9,6 @@ import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.lifecycle.LifecycleTable;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
 import dev.rollcall.core.lifecycle.Transition;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -152,12 +152,8 @@ public final class AgentRepository {
     if (result instanceof TransitionResult.Applied applied) {
       announce(applied);
     }
-    Counter.builder(METRIC_TRANSITIONS)
-        .description("Lifecycle transition requests by trigger and outcome")
-        .tag("trigger", trigger.eventName())
-        .tag("outcome", result.outcome())
-        .register(meters)
-        .increment();
+    Metrics.count(meters, METRIC_TRANSITIONS, "Lifecycle transition requests by trigger and outcome",
+        "trigger", trigger.eventName(), "outcome", result.outcome());
     return result;
   }
 

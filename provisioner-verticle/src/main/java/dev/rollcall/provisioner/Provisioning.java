@@ -19,8 +19,6 @@ import dev.rollcall.core.persistence.TransitionResult;
 import dev.rollcall.core.util.LruMap;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -276,10 +274,8 @@ final class Provisioning {
                 new JsonObject().put("agentId", agentId.toString()).put("reason", "agent deleted"))
             .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", agentId).addKeyValue("error", e.getMessage())
                 .log("credential revocation after delete failed; the tombstone refuses them anyway"));
-        node.redis().batch(java.util.List.of(
-                Request.cmd(Command.ZREM).arg(Leases.KEY).arg(agentId.toString()),
-                Request.cmd(Command.ZREM).arg(DueQueue.KEY).arg(agentId.toString())))
-            .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", agentId).log("lease of a deleted agent not removed"));
+        Future.all(Leases.remove(node.redis(), agentId), DueQueue.remove(node.redis(), agentId))
+            .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", agentId).log("lease or due entry of a deleted agent not removed"));
         gatewayOf(deleted).compose(gw -> gateway.deprovision(gw.baseUrl(), agentId, null, "agent deleted"))
             .onFailure(e -> agents.noteError(agentId, deleted.provisionEpoch(), LifecycleEventNames.DEPROVISION_FAILED,
                 "deprovision after delete failed: " + ApiError.of(e).message(), null));

@@ -191,6 +191,11 @@ class ProvisionerApiTest {
     assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
     assertThat(deleted.json().getString("lifecycleStatus")).isEqualTo("deleted");
     assertThat(fx.node.http().delete("/api/v1/agents/" + agent.id(), ADMIN).status()).as("deleting twice").isEqualTo(200);
+    // Its wake had queued a check-in deadline; the delete drops it (and any lease).
+    Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(await(DueQueue.dueAt(fx.node.context().redis(), agent.id()))).isEmpty();
+      assertThat(await(dev.rollcall.core.liveness.Leases.lastSeen(fx.node.context().redis(), agent.id()))).isEmpty();
+    });
     Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(fx.gateway.calls("deprovision"))
         .anySatisfy(c -> assertThat(c.agentId()).isEqualTo(agent.id().toString())));
     ProvisionerFixture.assertError(fx.node.http().post("/api/v1/agents/" + agent.id() + "/provision", "", ADMIN), 410, "agent_deleted");

@@ -33,4 +33,9 @@ public final class DueQueue {
     return redis.send(Request.cmd(Command.ZSCORE).arg(KEY).arg(agentId.toString()))
         .map(r -> r == null ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli((long) r.toDouble().doubleValue())));
   }
+
+  /** Drops the agent's entry (it was deleted: there is nothing left to look at). */
+  public static Future<Void> remove(Redis redis, UUID agentId) {
+    return redis.send(Request.cmd(Command.ZREM).arg(KEY).arg(agentId.toString())).mapEmpty();
+  }
 }

@@ -28,4 +28,9 @@ public final class Leases {
     return redis.send(Request.cmd(Command.ZSCORE).arg(KEY).arg(agentId.toString()))
         .map(r -> r == null ? Optional.<Long>empty() : Optional.of((long) r.toDouble().doubleValue()));
   }
+
+  /** Drops the agent's lease (it was deleted). */
+  public static Future<Void> remove(Redis redis, UUID agentId) {
+    return redis.send(Request.cmd(Command.ZREM).arg(KEY).arg(agentId.toString())).mapEmpty();
+  }
 }

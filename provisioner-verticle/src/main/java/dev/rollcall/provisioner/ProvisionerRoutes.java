@@ -2,7 +2,6 @@ package dev.rollcall.provisioner;
 
 import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
-import dev.rollcall.core.bus.Failure;
 import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.http.HttpErrors;
 import dev.rollcall.core.http.RequestInputs;
@@ -65,12 +64,12 @@ final class ProvisionerRoutes implements RouteContributor {
     String name = RequestInputs.requiredString(body, "name", 200);
     String baseUrl = httpUrl(RequestInputs.requiredString(body, "baseUrl", 2000));
     int templateVersion = RequestInputs.optionalInt(body, "templateVersion", 1, Integer.MAX_VALUE, 1);
-    reply(rc, 201, node.gatewayRepository().create(name, baseUrl, templateVersion).map(GatewayRecord::toJson));
+    HttpErrors.answer(rc, 201, node.gatewayRepository().create(name, baseUrl, templateVersion).map(GatewayRecord::toJson));
   }
 
   private void listGateways(RoutingContext rc) {
     int limit = RequestInputs.queryInt(rc, "limit", 1, MAX_PAGE, 100);
-    reply(rc, 200, node.gatewayRepository().list(limit).map(all -> new JsonObject()
+    HttpErrors.answer(rc, 200, node.gatewayRepository().list(limit).map(all -> new JsonObject()
         .put("gateways", new JsonArray(all.stream().map(GatewayRecord::toJson).toList()))));
   }
 
@@ -82,7 +81,7 @@ final class ProvisionerRoutes implements RouteContributor {
     if (body.getValue("templateVersion") != null) {
       command.put("templateVersion", RequestInputs.optionalInt(body, "templateVersion", 1, Integer.MAX_VALUE, 1));
     }
-    reply(rc, 202, request(Addresses.PROVISIONER_CREATE_AGENT, command));
+    HttpErrors.answer(rc, 202, request(Addresses.PROVISIONER_CREATE_AGENT, command));
   }
 
   private void listAgents(RoutingContext rc) {
@@ -95,7 +94,7 @@ final class ProvisionerRoutes implements RouteContributor {
     UUID gatewayId = RequestInputs.queryUuid(rc, "gatewayId");
     UUID after = RequestInputs.queryUuid(rc, "after");
     int limit = RequestInputs.queryInt(rc, "limit", 1, MAX_PAGE, 100);
-    reply(rc, 200, node.agentRepository().list(status, gatewayId, after, limit).map(page -> {
+    HttpErrors.answer(rc, 200, node.agentRepository().list(status, gatewayId, after, limit).map(page -> {
       JsonObject json = new JsonObject().put("agents", new JsonArray(page.stream().map(AgentRecord::toJson).toList()));
       // Keyset pagination: pass "next" as ?after= for the following page; absent on the last one.
       json.put("next", page.size() == limit ? page.get(page.size() - 1).id().toString() : null);
@@ -105,7 +104,7 @@ final class ProvisionerRoutes implements RouteContributor {
 
   private void getAgent(RoutingContext rc) {
     UUID agentId = RequestInputs.uuidParam(rc, "agentId");
-    reply(rc, 200, node.agentRepository().find(agentId).map(found -> found.map(AgentRecord::toJson).orElseThrow(() ->
+    HttpErrors.answer(rc, 200, node.agentRepository().find(agentId).map(found -> found.map(AgentRecord::toJson).orElseThrow(() ->
         ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception())));
   }
 
@@ -113,7 +112,7 @@ final class ProvisionerRoutes implements RouteContributor {
     UUID agentId = RequestInputs.uuidParam(rc, "agentId");
     int after = RequestInputs.queryInt(rc, "after", 0, Integer.MAX_VALUE, 0);
     int limit = RequestInputs.queryInt(rc, "limit", 1, MAX_PAGE, 100);
-    reply(rc, 200, node.agentRepository().find(agentId).compose(found -> {
+    HttpErrors.answer(rc, 200, node.agentRepository().find(agentId).compose(found -> {
       if (found.isEmpty()) {
         return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
       }
@@ -123,7 +122,7 @@ final class ProvisionerRoutes implements RouteContributor {
 
   private void command(RoutingContext rc, String address, int status) {
     UUID agentId = RequestInputs.uuidParam(rc, "agentId");
-    reply(rc, status, request(address, new JsonObject().put("agentId", agentId.toString()).put("source", "operator")));
+    HttpErrors.answer(rc, status, request(address, new JsonObject().put("agentId", agentId.toString()).put("source", "operator")));
   }
 
   private void createTask(RoutingContext rc) {
@@ -148,7 +147,7 @@ final class ProvisionerRoutes implements RouteContributor {
       UUID gatewayId = RequestInputs.uuid(gatewayText instanceof String s ? s : null, "gatewayId");
       created = tasks.create(gatewayId, null, taskPayload, maxAttempts);
     }
-    reply(rc, 201, created.map(task -> {
+    HttpErrors.answer(rc, 201, created.map(task -> {
       node.vertx().eventBus().publish(Addresses.TASK_QUEUED,
           new JsonObject().put("taskId", task.id().toString()).put("gatewayId", task.gatewayId().toString()));
       return task.toJson();
@@ -157,7 +156,7 @@ final class ProvisionerRoutes implements RouteContributor {
 
   private void getTask(RoutingContext rc) {
     UUID taskId = RequestInputs.uuidParam(rc, "taskId");
-    reply(rc, 200, tasks.find(taskId).compose(found -> {
+    HttpErrors.answer(rc, 200, tasks.find(taskId).compose(found -> {
       TaskRecord task = found.orElseThrow(() -> ApiError.notFound("task_not_found", "task " + taskId + " does not exist").exception());
       return tasks.events(taskId).map(events -> task.toJson().put("events", events));
     }));
@@ -176,7 +175,7 @@ final class ProvisionerRoutes implements RouteContributor {
     if (result != null && !(result instanceof JsonObject)) {
       throw ApiError.badRequest("invalid_result", "result must be a JSON object").exception();
     }
-    reply(rc, 200, verifier.verify(rc.request().getHeader(CredentialVerifier.HEADER), agentId)
+    HttpErrors.answer(rc, 200, verifier.verify(rc.request().getHeader(CredentialVerifier.HEADER), agentId)
         .compose(credential -> tasks.report(agentId, taskId, attempt, ack, (JsonObject) result))
         .compose(report -> report instanceof TaskRepository.Report.Accepted accepted
             ? Future.succeededFuture(accepted.task().toJson())
@@ -188,11 +187,6 @@ final class ProvisionerRoutes implements RouteContributor {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(
         node.config().busTimeout().plus(node.config().gatewayTimeout().multipliedBy(2)).toMillis());
     return node.vertx().eventBus().<JsonObject>request(address, body, options).map(reply -> reply.body());
-  }
-
-  private static void reply(RoutingContext rc, int status, Future<JsonObject> answer) {
-    answer.onSuccess(json -> rc.response().setStatusCode(status).putHeader("content-type", "application/json").end(json.encode()))
-        .onFailure(e -> HttpErrors.respond(rc, Failure.toApiError(e)));
   }
 
   private static String httpUrl(String text) {

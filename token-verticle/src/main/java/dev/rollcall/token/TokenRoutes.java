@@ -58,10 +58,9 @@ final class TokenRoutes implements RouteContributor {
     }
     // The sync retries the gateway itself; give it room beyond the usual bus timeout.
     DeliveryOptions longer = new DeliveryOptions().setSendTimeout(node.config().gatewayTimeout().multipliedBy(4).toMillis());
-    node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_SYNC_TEMPLATES,
+    HttpErrors.answer(rc, 200, node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_SYNC_TEMPLATES,
             new JsonObject().put("gatewayId", gatewayId.toString()).put("rotateTokens", "true".equals(rotate)), longer)
-        .onSuccess(reply -> rc.json(reply.body()))
-        .onFailure(e -> HttpErrors.respond(rc, Failure.toApiError(e)));
+        .map(reply -> reply.body()));
   }
 
   private void register(RoutingContext rc) {

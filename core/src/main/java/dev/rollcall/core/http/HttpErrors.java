@@ -1,8 +1,10 @@
 package dev.rollcall.core.http;
 
 import dev.rollcall.core.bus.Failure;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
@@ -44,6 +46,15 @@ public final class HttpErrors {
       error = ApiError.internal();
     }
     respond(rc, error);
+  }
+
+  /**
+   * Answers a route with the JSON the future completes with and {@code status}, or with its failure as
+   * the ApiError JSON (bus replies included, see {@link Failure#toApiError}).
+   */
+  public static void answer(RoutingContext rc, int status, Future<JsonObject> answer) {
+    answer.onSuccess(json -> rc.response().setStatusCode(status).putHeader("content-type", "application/json").end(json.encode()))
+        .onFailure(e -> respond(rc, Failure.toApiError(e)));
   }
 
   /** Unknown route: JSON 404 rather than vert.x-web's HTML page. */

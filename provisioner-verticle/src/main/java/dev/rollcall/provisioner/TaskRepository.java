@@ -92,7 +92,7 @@ final class TaskRepository {
     return pool.withTransaction(conn -> conn.preparedQuery(INSERT)
             .execute(Tuple.of(UUID.randomUUID(), gatewayId, requestedAgentId, maxAttempts, utc(now), payload))
             .map(rows -> TaskRecord.fromRow(rows.iterator().next()))
-            .compose(task -> event(conn, task, "task.queued", null, new JsonObject()).map(task)))
+            .compose(task -> insertEvent(conn, task.id(), "task.queued", null, null, new JsonObject()).map(task)))
         .recover(e -> e instanceof PgException pg && "23503".equals(pg.getSqlState())
             ? Future.failedFuture(ApiError.notFound("gateway_not_found", "gateway " + gatewayId + " does not exist").exception())
             : Future.failedFuture(e));
@@ -136,7 +136,7 @@ final class TaskRepository {
     Instant now = clock.instant();
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK_QUEUED).execute(Tuple.of(taskId, utc(now))).compose(rows -> {
       if (rows.size() == 0) {
-        return Future.succeededFuture(Optional.<TransitionResult.Applied>empty()).map(x -> Optional.<Start>empty());
+        return Future.succeededFuture(Optional.<Start>empty());
       }
       TaskRecord task = TaskRecord.fromRow(rows.iterator().next());
       Future<Optional<AgentRecord>> pick = task.requestedAgentId() != null
@@ -171,7 +171,7 @@ final class TaskRepository {
               return conn.preparedQuery(MARK_DISPATCHED).execute(Tuple.of(task.id(), agent.id(), utc(now)))
                   .compose(r -> conn.preparedQuery(INSERT_OUTBOX).execute(Tuple.of(task.id(), attempt, agent.id(),
                       agent.provisionEpoch(), utc(now))))
-                  .compose(r -> event(conn, task, "task.dispatched", attempt, agent.id(), new JsonObject()))
+                  .compose(r -> insertEvent(conn, task.id(), "task.dispatched", attempt, agent.id(), new JsonObject()))
                   .map(r -> {
                     conn.transaction().completion().onSuccess(v -> agents.afterCommit(LifecycleTrigger.TASK_DISPATCHED, applied));
                     return Optional.of(new Start(task.id(), attempt, agent.id(), agent.provisionEpoch(), task.gatewayId(), null,
@@ -218,7 +218,7 @@ final class TaskRepository {
     return pool.withTransaction(conn -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
         .compose(r -> settle(conn, taskId, attempt, TaskRecord.State.DELIVERED, null, null, null))
         .compose(task -> task.isEmpty() ? Future.succeededFuture(task)
-            : event(conn, task.get(), "task.delivered", attempt, task.get().agentId(), new JsonObject().put("via", via)).map(task)));
+            : insertEvent(conn, taskId, "task.delivered", attempt, task.get().agentId(), new JsonObject().put("via", via)).map(task)));
   }
 
   /**
@@ -245,7 +245,7 @@ final class TaskRepository {
           .execute(Tuple.of(taskId, attempt, next.wireName(), reason, utc(now.plus(backoff)), utc(now)))
           .map(r -> TaskRecord.fromRow(r.iterator().next()))
           .compose(updated -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
-              .compose(r -> event(conn, updated, exhausted ? "task.failed" : "task.rolled_back", attempt, task.agentId(),
+              .compose(r -> insertEvent(conn, taskId, exhausted ? "task.failed" : "task.rolled_back", attempt, task.agentId(),
                   new JsonObject().put("reason", reason).put("retryAt", exhausted ? null : now.plus(backoff).toString())))
               .compose(r -> releaseAgent(conn, task.agentId(), LifecycleTrigger.DISPATCH_ROLLED_BACK,
                   AgentChange.create().lastProvisionError("task " + taskId + " attempt " + attempt + " did not start: " + reason),
@@ -316,7 +316,7 @@ final class TaskRepository {
       TaskRecord.State next = ack ? TaskRecord.State.PROCESSED : TaskRecord.State.DELIVERED;
       return settle(conn, taskId, attempt, next, ack ? (result == null ? new JsonObject() : result) : null, null, null)
           .compose(updated -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
-              .compose(r -> event(conn, updated.orElseThrow(), ack ? "task.processed" : "task.delivered", attempt, agentId,
+              .compose(r -> insertEvent(conn, taskId, ack ? "task.processed" : "task.delivered", attempt, agentId,
                   new JsonObject().put("via", "agent report")))
               .compose(r -> ack ? releaseAgent(conn, agentId, LifecycleTrigger.TASK_PROCESSED, AgentChange.none(),
                   new JsonObject().put("taskId", taskId.toString()).put("attempt", attempt)) : Future.succeededFuture())
@@ -354,15 +354,7 @@ final class TaskRepository {
   private Future<Void> fail(SqlConnection conn, TaskRecord task, String reason) {
     return conn.preparedQuery("UPDATE tasks SET state = 'failed', last_error = $2, updated_at = $3, version = version + 1 "
             + "WHERE id = $1 AND state = 'queued'").execute(Tuple.of(task.id(), reason, utc(clock.instant())))
-        .compose(r -> event(conn, task, "task.failed", task.attempt(), task.requestedAgentId(), new JsonObject().put("reason", reason)));
-  }
-
-  private Future<Void> event(SqlConnection conn, TaskRecord task, String name, Integer attempt, UUID agentId, JsonObject detail) {
-    return insertEvent(conn, task.id(), name, attempt, agentId, detail);
-  }
-
-  private Future<Void> event(SqlConnection conn, TaskRecord task, String name, Integer attempt, JsonObject detail) {
-    return insertEvent(conn, task.id(), name, attempt, null, detail);
+        .compose(r -> insertEvent(conn, task.id(), "task.failed", task.attempt(), task.requestedAgentId(), new JsonObject().put("reason", reason)));
   }
 
   private Future<Void> insertEvent(SqlConnection conn, UUID taskId, String name, Integer attempt, UUID agentId, JsonObject detail) {

@@ -1,5 +1,7 @@
 package dev.rollcall.provisioner;
 
+import dev.rollcall.core.persistence.TaskRecord;
+import dev.rollcall.core.persistence.TaskRepository;
 import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.TokenMessages;

@@ -1,5 +1,6 @@
 package dev.rollcall.provisioner;
 
+import dev.rollcall.core.testing.TestGateway;
 import static dev.rollcall.core.testing.TestNode.ADMIN;
 import static dev.rollcall.core.testing.TestNode.await;
 import static org.assertj.core.api.Assertions.assertThat;

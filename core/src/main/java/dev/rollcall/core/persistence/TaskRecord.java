@@ -1,4 +1,4 @@
-package dev.rollcall.provisioner;
+package dev.rollcall.core.persistence;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.UUID;
 
 /** A row of {@code tasks}. */
-record TaskRecord(UUID id, UUID gatewayId, UUID requestedAgentId, UUID agentId, State state, int attempt, int maxAttempts,
+public record TaskRecord(UUID id, UUID gatewayId, UUID requestedAgentId, UUID agentId, State state, int attempt, int maxAttempts,
                   Instant notBefore, String lastError, JsonObject payload, JsonObject result, long version,
                   Instant createdAt, Instant updatedAt, Instant deliveredAt, Instant processedAt) {
 
@@ -20,7 +20,7 @@ record TaskRecord(UUID id, UUID gatewayId, UUID requestedAgentId, UUID agentId, 
    * acknowledged the result) are different states on purpose: seed 03's "completed" meant the first and
    * was read as the second.
    */
-  enum State {
+  public enum State {
     QUEUED, DISPATCHED, DELIVERED, PROCESSED, FAILED;
 
     String wireName() {
@@ -46,7 +46,7 @@ record TaskRecord(UUID id, UUID gatewayId, UUID requestedAgentId, UUID agentId, 
         instant(row.getOffsetDateTime("processed_at")));
   }
 
-  JsonObject toJson() {
+  public JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("id", id.toString())
         .put("gatewayId", gatewayId.toString())

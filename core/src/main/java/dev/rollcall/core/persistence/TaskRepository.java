@@ -1,14 +1,10 @@
-package dev.rollcall.provisioner;
+package dev.rollcall.core.persistence;
 
 import static dev.rollcall.core.persistence.AgentRepository.utc;
 
 import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
-import dev.rollcall.core.persistence.AgentChange;
-import dev.rollcall.core.persistence.AgentRecord;
-import dev.rollcall.core.persistence.AgentRepository;
-import dev.rollcall.core.persistence.TransitionResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,7 +27,7 @@ import java.util.UUID;
  * (busy on dispatch, ready on ack or rollback), with the agent's lifecycle transition in that same
  * transaction. A report or outcome for an attempt that is no longer live writes nothing.
  */
-final class TaskRepository {
+public final class TaskRepository {
   private static final String INSERT = "INSERT INTO tasks (id, gateway_id, requested_agent_id, state, max_attempts, "
       + "not_before, payload, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $5, $5) RETURNING "
       + TaskRecord.COLUMNS;
@@ -73,21 +69,21 @@ final class TaskRepository {
   private final Clock clock;
   private final AgentRepository agents;
 
-  TaskRepository(Pool pool, Clock clock, AgentRepository agents) {
+  public TaskRepository(Pool pool, Clock clock, AgentRepository agents) {
     this.pool = pool;
     this.clock = clock;
     this.agents = agents;
   }
 
   /** An outbox row to carry out: the gateway's task start for one attempt. */
-  record Start(UUID taskId, int attempt, UUID agentId, long provisionEpoch, UUID gatewayId, String baseUrl, JsonObject payload) {
+  public record Start(UUID taskId, int attempt, UUID agentId, long provisionEpoch, UUID gatewayId, String baseUrl, JsonObject payload) {
   }
 
   /** A queued task that may be dispatched now. */
-  record Due(UUID taskId, UUID gatewayId) {
+  public record Due(UUID taskId, UUID gatewayId) {
   }
 
-  Future<TaskRecord> create(UUID gatewayId, UUID requestedAgentId, JsonObject payload, int maxAttempts) {
+  public Future<TaskRecord> create(UUID gatewayId, UUID requestedAgentId, JsonObject payload, int maxAttempts) {
     Instant now = clock.instant();
     return pool.withTransaction(conn -> conn.preparedQuery(INSERT)
             .execute(Tuple.of(UUID.randomUUID(), gatewayId, requestedAgentId, maxAttempts, utc(now), payload))
@@ -98,12 +94,12 @@ final class TaskRepository {
             : Future.failedFuture(e));
   }
 
-  Future<Optional<TaskRecord>> find(UUID id) {
+  public Future<Optional<TaskRecord>> find(UUID id) {
     return pool.preparedQuery(FIND).execute(Tuple.of(id))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(TaskRecord.fromRow(rows.iterator().next())));
   }
 
-  Future<JsonArray> events(UUID taskId) {
+  public Future<JsonArray> events(UUID taskId) {
     return pool.preparedQuery(EVENTS).execute(Tuple.of(taskId)).map(rows -> {
       JsonArray events = new JsonArray();
       for (Row row : rows) {
@@ -117,7 +113,7 @@ final class TaskRepository {
   }
 
   /** Due queued tasks, oldest first, leaving out the gateways given (their breakers are open). */
-  Future<List<Due>> due(int limit, java.util.Collection<UUID> excludedGateways) {
+  public Future<List<Due>> due(int limit, java.util.Collection<UUID> excludedGateways) {
     return pool.preparedQuery(DUE).execute(Tuple.of(utc(clock.instant()), limit, excludedGateways.toArray(new UUID[0]))).map(rows -> {
       List<Due> due = new ArrayList<>(rows.size());
       for (Row row : rows) {
@@ -132,7 +128,7 @@ final class TaskRepository {
    * next attempt) and an outbox row is written, in one transaction. Empty when the task is not due,
    * another dispatcher holds it, or no agent is ready.
    */
-  Future<Optional<Start>> dispatch(UUID taskId) {
+  public Future<Optional<Start>> dispatch(UUID taskId) {
     Instant now = clock.instant();
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK_QUEUED).execute(Tuple.of(taskId, utc(now))).compose(rows -> {
       if (rows.size() == 0) {
@@ -181,12 +177,12 @@ final class TaskRepository {
   }
 
   /** Claims outbox rows to carry out (unclaimed, or claimed by a dispatcher whose claim lapsed). */
-  Future<List<Start>> claimStarts(Duration claimFor, int limit) {
+  public Future<List<Start>> claimStarts(Duration claimFor, int limit) {
     return claim(CLAIM_STARTS, claimFor, limit);
   }
 
   /** Claims starts whose confirmation window passed without a report from their attempt. */
-  Future<List<Start>> claimUnconfirmed(Duration claimFor, int limit) {
+  public Future<List<Start>> claimUnconfirmed(Duration claimFor, int limit) {
     return claim(CLAIM_UNCONFIRMED, claimFor, limit);
   }
 
@@ -203,7 +199,7 @@ final class TaskRepository {
   }
 
   /** The start timed out: a report from this attempt before {@code until} settles it; else it is rolled back. */
-  Future<Void> awaitConfirmation(Start start, Instant until, String reason) {
+  public Future<Void> awaitConfirmation(Start start, Instant until, String reason) {
     return pool.withTransaction(conn -> conn.preparedQuery(AWAIT_CONFIRMATION)
         .execute(Tuple.of(start.taskId(), start.attempt(), utc(until)))
         .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture()
@@ -212,7 +208,7 @@ final class TaskRepository {
   }
 
   /** The gateway accepted the start: delivered (not processed: that takes the agent's ack). */
-  Future<Optional<TaskRecord>> delivered(UUID taskId, int attempt, String via) {
+  public Future<Optional<TaskRecord>> delivered(UUID taskId, int attempt, String via) {
     // The outbox row goes in the same transaction: a row left behind would be claimed again when its
     // claim lapsed, and the gateway asked to start a running task again.
     return pool.withTransaction(conn -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
@@ -227,7 +223,7 @@ final class TaskRepository {
    * goes back to ready with the reason on its record. Empty when the attempt is no longer live (a report
    * from it arrived first, or it was already settled): nothing is written then.
    */
-  Future<Optional<TaskRecord>> rollBack(UUID taskId, int attempt, String reason, Duration backoff) {
+  public Future<Optional<TaskRecord>> rollBack(UUID taskId, int attempt, String reason, Duration backoff) {
     Instant now = clock.instant();
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(taskId)).compose(rows -> {
       if (rows.size() == 0) {
@@ -259,7 +255,7 @@ final class TaskRepository {
    * attempt, or failed when {@code requeue} is false or they have no attempts left, with their outbox
    * rows removed. In the caller's transaction.
    */
-  Future<Void> releaseLiveTasksIn(SqlConnection conn, UUID agentId, boolean requeue, String reason) {
+  public Future<Void> releaseLiveTasksIn(SqlConnection conn, UUID agentId, boolean requeue, String reason) {
     Instant now = clock.instant();
     return conn.preparedQuery("UPDATE tasks SET state = CASE WHEN $2 AND attempt < max_attempts THEN 'queued' ELSE 'failed' END, "
             + "last_error = $3, not_before = $4, updated_at = $4, version = version + 1 "
@@ -279,7 +275,7 @@ final class TaskRepository {
   }
 
   /** What a report (started or ack) found. */
-  sealed interface Report {
+  public sealed interface Report {
     record Accepted(TaskRecord task) implements Report {
     }
 
@@ -293,7 +289,7 @@ final class TaskRepository {
    * task is delivered) or {@code ack} (processed; the agent turns ready). Repeated reports of the same
    * attempt are answered again without writing.
    */
-  Future<Report> report(UUID agentId, UUID taskId, int attempt, boolean ack, JsonObject result) {
+  public Future<Report> report(UUID agentId, UUID taskId, int attempt, boolean ack, JsonObject result) {
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(taskId)).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(ApiError.notFound("task_not_found", "task " + taskId + " does not exist").exception());

@@ -1,6 +1,5 @@
-package dev.rollcall.provisioner;
+package dev.rollcall.core.testing;
 
-import dev.rollcall.core.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
@@ -16,22 +15,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * every call. How it answers task starts is scripted per test; the gateway simulator replaces it for
  * whole-fleet runs.
  */
-final class TestGateway implements AutoCloseable {
-  enum StartMode { STARTED, ERROR, FALSE, HANG }
+public final class TestGateway implements AutoCloseable {
+  public enum StartMode { STARTED, ERROR, FALSE, HANG }
 
-  record Call(String kind, String agentId, JsonObject body) {
+  public record Call(String kind, String agentId, JsonObject body) {
   }
 
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
-  final List<Call> calls = new CopyOnWriteArrayList<>();
+  public final List<Call> calls = new CopyOnWriteArrayList<>();
   /** Scripted answers to task starts, used in order; {@link #defaultStart} once they run out. */
-  final Queue<StartMode> starts = new ConcurrentLinkedQueue<>();
-  volatile StartMode defaultStart = StartMode.STARTED;
-  volatile long provisionDelayMillis;
-  volatile int wakeStatus = 200;
+  public final Queue<StartMode> starts = new ConcurrentLinkedQueue<>();
+  public volatile StartMode defaultStart = StartMode.STARTED;
+  public volatile long provisionDelayMillis;
+  public volatile int wakeStatus = 200;
 
-  TestGateway() {
+  public TestGateway() {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create());
     router.post("/v1/agents/:agentId/provision").handler(rc -> {
@@ -59,11 +58,11 @@ final class TestGateway implements AutoCloseable {
     server = TestNode.await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.actualPort();
   }
 
-  List<Call> calls(String kind) {
+  public List<Call> calls(String kind) {
     return calls.stream().filter(c -> c.kind().equals(kind)).toList();
   }
 

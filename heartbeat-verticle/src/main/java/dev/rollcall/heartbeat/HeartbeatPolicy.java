@@ -37,7 +37,7 @@ final class HeartbeatPolicy {
       return new Decision(trigger, null, null, false, false);
     }
     // Seed 01: the first check-in after a wake resets escalation.
-    boolean escalationPending = agent.wakeAttempts() > 0 || agent.checkinDeadline() != null;
+    boolean escalationPending = agent.wakeAttempts() > 0 || agent.checkinDeadline() != null || agent.recoveryProbes() > 0;
     boolean templateBehind = report.templateVersion() != null && gatewayTemplateVersion != null
         && report.templateVersion() < gatewayTemplateVersion;
     boolean templateChanged = report.templateVersion() != null && !report.templateVersion().equals(agent.templateVersion());
@@ -51,7 +51,7 @@ final class HeartbeatPolicy {
     }
     AgentChange change = AgentChange.create().lastSeenAt(now).needsTemplateSync(templateBehind);
     if (escalationPending) {
-      change.wakeAttempts(0).checkinDeadline(null);
+      change.wakeAttempts(0).checkinDeadline(null).recoveryProbes(0);
     }
     if (agent.suspectSince() != null) {
       change.suspectSince(null);

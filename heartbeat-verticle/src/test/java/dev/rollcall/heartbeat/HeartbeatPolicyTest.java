@@ -104,6 +104,6 @@ class HeartbeatPolicyTest {
 
   private static AgentRecord agent(LifecycleStatus status, Instant registeredAt, int wakeAttempts, Instant deadline, Instant lastSeen) {
     return new AgentRecord(UUID.randomUUID(), UUID.randomUUID(), "a", status, null, NOW.minusSeconds(900), 3, 1, wakeAttempts,
-        deadline, lastSeen, null, registeredAt, null, 1, false, false, NOW.minusSeconds(900), NOW.minusSeconds(900));
+        deadline, lastSeen, null, registeredAt, null, 1, false, false, null, 0, null, NOW.minusSeconds(900), NOW.minusSeconds(900));
   }
 }

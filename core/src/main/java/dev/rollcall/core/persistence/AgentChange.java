@@ -27,7 +27,10 @@ public final class AgentChange {
     LAST_PROVISION_ERROR("last_provision_error"),
     TEMPLATE_VERSION("template_version"),
     NEEDS_REBOOTSTRAP("needs_rebootstrap"),
-    NEEDS_TEMPLATE_SYNC("needs_template_sync");
+    NEEDS_TEMPLATE_SYNC("needs_template_sync"),
+    RECOVERY_AT("recovery_at"),
+    RECOVERY_PROBES("recovery_probes"),
+    WOKEN_AT("woken_at");
 
     final String sql;
 
@@ -108,6 +111,31 @@ public final class AgentChange {
   /** Flag (or clear) the agent as running templates older than its gateway's. */
   public AgentChange needsTemplateSync(boolean needed) {
     return set(Column.NEEDS_TEMPLATE_SYNC, needed);
+  }
+
+  /** When the reconciler next tries to bring the (offline) agent back; null: it does not. */
+  public AgentChange recoveryAt(Instant at) {
+    return set(Column.RECOVERY_AT, at);
+  }
+
+  public AgentChange recoveryProbes(int probes) {
+    if (probes < 0) {
+      throw new IllegalArgumentException("recovery probes cannot be negative");
+    }
+    return set(Column.RECOVERY_PROBES, probes);
+  }
+
+  /** The first wake of a check-in cycle (null clears it once the agent is ready). */
+  public AgentChange wokenAt(Instant at) {
+    return set(Column.WOKEN_AT, at);
+  }
+
+  boolean setsRecoveryAt() {
+    return assignments.containsKey(Column.RECOVERY_AT);
+  }
+
+  boolean setsWokenAt() {
+    return assignments.containsKey(Column.WOKEN_AT);
   }
 
   public boolean isEmpty() {

@@ -26,6 +26,9 @@ public record AgentRecord(
     Integer templateVersion,
     boolean needsRebootstrap,
     boolean needsTemplateSync,
+    Instant recoveryAt,
+    int recoveryProbes,
+    Instant wokenAt,
     Instant createdAt,
     Instant updatedAt) {
 
@@ -49,6 +52,9 @@ public record AgentRecord(
         row.getInteger("template_version"),
         row.getBoolean("needs_rebootstrap"),
         row.getBoolean("needs_template_sync"),
+        instant(row.getOffsetDateTime("recovery_at")),
+        row.getInteger("recovery_probes"),
+        instant(row.getOffsetDateTime("woken_at")),
         instant(row.getOffsetDateTime("created_at")),
         instant(row.getOffsetDateTime("updated_at")));
   }
@@ -64,7 +70,8 @@ public record AgentRecord(
         .put("provisionEpoch", provisionEpoch)
         .put("wakeAttempts", wakeAttempts)
         .put("needsRebootstrap", needsRebootstrap)
-        .put("needsTemplateSync", needsTemplateSync);
+        .put("needsTemplateSync", needsTemplateSync)
+        .put("recoveryProbes", recoveryProbes);
     putField(json, "statusReason", statusReason);
     putField(json, "statusChangedAt", statusChangedAt);
     putField(json, "checkinDeadline", checkinDeadline);
@@ -73,6 +80,8 @@ public record AgentRecord(
     putField(json, "registeredAt", registeredAt);
     putField(json, "lastProvisionError", lastProvisionError);
     putField(json, "templateVersion", templateVersion);
+    putField(json, "recoveryAt", recoveryAt);
+    putField(json, "wokenAt", wokenAt);
     putField(json, "createdAt", createdAt);
     putField(json, "updatedAt", updatedAt);
     return json;

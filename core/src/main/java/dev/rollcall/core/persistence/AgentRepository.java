@@ -10,6 +10,7 @@ import dev.rollcall.core.lifecycle.LifecycleTable;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
 import dev.rollcall.core.lifecycle.Transition;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
@@ -20,6 +21,7 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -46,6 +48,7 @@ public final class AgentRepository {
   private final Clock clock;
   private final MeterRegistry meters;
   private final Consumer<AgentTransitioned> onTransitioned;
+  private final Timer wakeToReady;
 
   /**
    * @param onTransitioned called after a status change committed (the app publishes it on the bus);
@@ -56,6 +59,10 @@ public final class AgentRepository {
     this.clock = Objects.requireNonNull(clock);
     this.meters = Objects.requireNonNull(meters);
     this.onTransitioned = Objects.requireNonNull(onTransitioned);
+    this.wakeToReady = Timer.builder("rollcall.agent.wake_to_ready")
+        .description("From the first wake of a check-in cycle to the agent becoming ready")
+        .publishPercentileHistogram()
+        .register(meters);
   }
 
   /**
@@ -78,6 +85,21 @@ public final class AgentRepository {
   public Future<Optional<AgentRecord>> find(UUID id) {
     return pool.preparedQuery(AgentSql.FIND_BY_ID).execute(Tuple.of(id))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(AgentRecord.fromRow(rows.iterator().next())));
+  }
+
+  /** The agents of {@code ids} that exist, in no particular order (one query). */
+  public Future<List<AgentRecord>> findAll(List<UUID> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    return pool.preparedQuery(AgentSql.FIND_ALL).execute(Tuple.of(ids.toArray(new UUID[0])))
+        .map(rows -> {
+          List<AgentRecord> found = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            found.add(AgentRecord.fromRow(row));
+          }
+          return found;
+        });
   }
 
   /**
@@ -111,6 +133,17 @@ public final class AgentRepository {
     }
     Transition transition = LifecycleTable.decide(current.status(), trigger);
     Instant now = clock.instant();
+    if (transition.changesStatus() && transition.to() == LifecycleStatus.READY && current.wokenAt() != null
+        && !change.setsWokenAt()) {
+      // The check-in cycle that began with a wake is over: time it (recorded before the commit; a rolled-back
+      // transaction, which is rare, still counts once).
+      change.wokenAt(null);
+      wakeToReady.record(Duration.between(current.wokenAt(), now));
+    }
+    if (transition.changesStatus() && transition.to() == LifecycleStatus.OFFLINE && !change.setsRecoveryAt()) {
+      // Whoever puts an agent offline says whether the reconciler brings it back; silence means it does not.
+      change.recoveryAt(null);
+    }
     boolean setReason = transition.changesStatus() && !change.setsStatusReason();
     AgentChange.Sql extra = change.toSql(setReason ? 7 : 6);
     List<Object> params = new ArrayList<>(List.of(current.id(), current.version(), current.status().wireName(),

@@ -4,13 +4,15 @@ package dev.rollcall.core.persistence;
 final class AgentSql {
   static final String COLUMNS = "id, gateway_id, name, lifecycle_status, status_reason, status_changed_at, version, "
       + "provision_epoch, wake_attempts, checkin_deadline, last_seen_at, suspect_since, registered_at, "
-      + "last_provision_error, template_version, needs_rebootstrap, needs_template_sync, created_at, updated_at";
+      + "last_provision_error, template_version, needs_rebootstrap, needs_template_sync, recovery_at, recovery_probes, woken_at, created_at, updated_at";
 
   static final String INSERT = "INSERT INTO agents (id, gateway_id, name, lifecycle_status, status_reason, "
       + "status_changed_at, version, provision_epoch, template_version, created_at, updated_at) "
       + "VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7, $6, $6) RETURNING " + COLUMNS;
 
   static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM agents WHERE id = $1";
+
+  static final String FIND_ALL = "SELECT " + COLUMNS + " FROM agents WHERE id = ANY($1)";
 
   static final String CURRENT_VERSION = "SELECT version FROM agents WHERE id = $1";
 

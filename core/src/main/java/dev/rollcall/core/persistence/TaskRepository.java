@@ -255,6 +255,22 @@ public final class TaskRepository {
    * attempt, or failed when {@code requeue} is false or they have no attempts left, with their outbox
    * rows removed. In the caller's transaction.
    */
+  /** Which of {@code agentIds} have a live task (dispatched or delivered), with one query. */
+  public Future<java.util.Set<UUID>> agentsWithLiveTasks(List<UUID> agentIds) {
+    if (agentIds.isEmpty()) {
+      return Future.succeededFuture(java.util.Set.of());
+    }
+    return pool.preparedQuery("SELECT DISTINCT agent_id FROM tasks WHERE agent_id = ANY($1) AND state IN ('dispatched', 'delivered')")
+        .execute(Tuple.of(agentIds.toArray(new UUID[0])))
+        .map(rows -> {
+          java.util.Set<UUID> busy = new java.util.HashSet<>();
+          for (Row row : rows) {
+            busy.add(row.getUUID(0));
+          }
+          return busy;
+        });
+  }
+
   public Future<Void> releaseLiveTasksIn(SqlConnection conn, UUID agentId, boolean requeue, String reason) {
     Instant now = clock.instant();
     return conn.preparedQuery("UPDATE tasks SET state = CASE WHEN $2 AND attempt < max_attempts THEN 'queued' ELSE 'failed' END, "

@@ -210,7 +210,7 @@ class AgentRepositoryTest {
   void missingAgentIsNotFound() {
     AgentRecord ghost = newAgent("alpha");
     AgentRecord other = new AgentRecord(UUID.randomUUID(), ghost.gatewayId(), "ghost", LifecycleStatus.READY, null, NOW,
-        0, 1, 0, null, null, null, null, null, null, false, false, NOW, NOW);
+        0, 1, 0, null, null, null, null, null, null, false, false, null, 0, null, NOW, NOW);
     assertThat(await(agents.transition(other, LifecycleTrigger.REPORTED_DEGRADED, AgentChange.none(), null)))
         .isEqualTo(new TransitionResult.NotFound(other.id()));
   }

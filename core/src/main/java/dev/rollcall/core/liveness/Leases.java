@@ -5,6 +5,10 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -27,6 +31,53 @@ public final class Leases {
   public static Future<Optional<Long>> lastSeen(Redis redis, UUID agentId) {
     return redis.send(Request.cmd(Command.ZSCORE).arg(KEY).arg(agentId.toString()))
         .map(r -> r == null ? Optional.<Long>empty() : Optional.of((long) r.toDouble().doubleValue()));
+  }
+
+  /** Last seen (epoch ms, null: no lease) of each agent, in order, with one ZMSCORE. */
+  public static Future<List<Long>> lastSeenAll(Redis redis, List<UUID> agentIds) {
+    if (agentIds.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    Request zmscore = Request.cmd(Command.ZMSCORE).arg(KEY);
+    agentIds.forEach(id -> zmscore.arg(id.toString()));
+    return redis.send(zmscore).map(reply -> {
+      List<Long> seen = new ArrayList<>(agentIds.size());
+      for (Response score : reply) {
+        seen.add(score == null ? null : (long) score.toDouble().doubleValue());
+      }
+      return seen;
+    });
+  }
+
+  /** A lease as read by a range query. */
+  public record Lease(UUID agentId, long lastSeenMs) {
+  }
+
+  /**
+   * Leases last seen in {@code [fromMs, toMs]}, oldest first, at most {@code limit}: with
+   * {@code toMs = now - leaseTtl}, the leases that lapsed since {@code fromMs}. Cost: O(log N + result).
+   */
+  public static Future<List<Lease>> seenBetween(Redis redis, long fromMs, long toMs, int limit) {
+    return redis.send(Request.cmd(Command.ZRANGEBYSCORE).arg(KEY).arg(fromMs).arg(toMs).arg("WITHSCORES")
+            .arg("LIMIT").arg(0).arg(limit))
+        .map(reply -> {
+          List<Lease> leases = new ArrayList<>();
+          if (reply == null || reply.size() == 0) {
+            return leases;
+          }
+          boolean pairs = reply.get(0).type() == ResponseType.MULTI; // RESP3: [[member, score], ...]
+          int step = pairs ? 1 : 2;
+          for (int i = 0; i < reply.size(); i += step) {
+            String member = pairs ? reply.get(i).get(0).toString() : reply.get(i).toString();
+            double score = (pairs ? reply.get(i).get(1) : reply.get(i + 1)).toDouble();
+            try {
+              leases.add(new Lease(UUID.fromString(member), (long) score));
+            } catch (IllegalArgumentException e) {
+              // not an agent id: nothing to judge
+            }
+          }
+          return leases;
+        });
   }
 
   /** Drops the agent's lease (it was deleted). */

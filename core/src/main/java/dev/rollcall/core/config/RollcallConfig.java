@@ -224,6 +224,83 @@ public final class RollcallConfig {
     return (Duration) values.get(Setting.BREAKER_COOLDOWN);
   }
 
+  public Duration suspicionWindow() {
+    return (Duration) values.get(Setting.SUSPICION_WINDOW);
+  }
+
+  /** The first recovery probe's wait; empty when probes are off (seed 01's exact behaviour). */
+  public Optional<Duration> recoveryProbe() {
+    Duration d = (Duration) values.get(Setting.RECOVERY_PROBE);
+    return d.isZero() ? Optional.empty() : Optional.of(d);
+  }
+
+  public Duration recoveryProbeMax() {
+    return (Duration) values.get(Setting.RECOVERY_PROBE_MAX);
+  }
+
+  /**
+   * The wait before recovery probe number {@code probesSoFar + 1}: {@code recoveryProbe} doubled per
+   * probe already made, at most {@code recoveryProbeMax}; empty when probes are off.
+   */
+  public Optional<Duration> recoveryDelay(int probesSoFar) {
+    return recoveryProbe().map(first -> {
+      Duration max = recoveryProbeMax();
+      Duration d = first;
+      for (int i = 0; i < probesSoFar && d.compareTo(max) < 0; i++) {
+        d = d.multipliedBy(2);
+      }
+      return d.compareTo(max) > 0 ? max : d;
+    });
+  }
+
+  public Duration outageGrace() {
+    return (Duration) values.get(Setting.OUTAGE_GRACE);
+  }
+
+  public int gatewaySilentSharePercent() {
+    return (Integer) values.get(Setting.GATEWAY_SILENT_SHARE);
+  }
+
+  public int reprovisionsPerMinute() {
+    return (Integer) values.get(Setting.REPROVISION_RATE);
+  }
+
+  public int reprovisionBurst() {
+    return (Integer) values.get(Setting.REPROVISION_BURST);
+  }
+
+  public Duration reconcileInterval() {
+    return (Duration) values.get(Setting.RECONCILE_INTERVAL);
+  }
+
+  public int reconcileBatch() {
+    return (Integer) values.get(Setting.RECONCILE_BATCH);
+  }
+
+  public Duration claimVisibility() {
+    return (Duration) values.get(Setting.CLAIM_VISIBILITY);
+  }
+
+  public Duration sweepInterval() {
+    return (Duration) values.get(Setting.SWEEP_INTERVAL);
+  }
+
+  public Duration fleetSampleInterval() {
+    return (Duration) values.get(Setting.FLEET_SAMPLE_INTERVAL);
+  }
+
+  public Duration stuckBusyAfter() {
+    return (Duration) values.get(Setting.STUCK_BUSY_AFTER);
+  }
+
+  /**
+   * How long a provision attempt may stay in flight before it is taken over: its ticket request
+   * (busTimeout) and its gateway call (gatewayTimeout), with room to settle.
+   */
+  public Duration provisionTakeOverAfter() {
+    return busTimeout().plus(gatewayTimeout().multipliedBy(2));
+  }
+
   /**
    * The effective settings for logs and the start-up banner. URLs lose their password: this is printed.
    */
@@ -236,6 +313,7 @@ public final class RollcallConfig {
       }
       json.put(s.key(), switch (s.kind()) {
         case DURATION -> Durations.format((Duration) v);
+        case DURATION_OR_OFF -> ((Duration) v).isZero() ? "off" : Durations.format((Duration) v);
         case URL -> redactPassword((String) v);
         case SECRET -> "***";
         default -> v;
@@ -278,6 +356,8 @@ public final class RollcallConfig {
         case PORT -> range(Integer.parseInt(text), 0, 65535);
         case POSITIVE_INT -> range(Integer.parseInt(text), 1, Integer.MAX_VALUE);
         case DURATION -> positive(Durations.parse(text));
+        case DURATION_OR_OFF -> "off".equalsIgnoreCase(text) ? Duration.ZERO : positive(Durations.parse(text));
+        case PERCENT -> range(Integer.parseInt(text), 1, 100);
       };
     } catch (IllegalArgumentException e) {
       throw new ConfigException(s.env() + " (" + s.key() + ", from " + source + ") must be a "

@@ -60,7 +60,30 @@ public enum Setting {
   BREAKER_FAILURES("breakerFailures", Kind.POSITIVE_INT, "3",
       "Consecutive failed task starts on a gateway that open its circuit breaker (dispatches to it pause)."),
   BREAKER_COOLDOWN("breakerCooldown", Kind.DURATION, "5s",
-      "How long an open breaker waits before one probe dispatch; doubles while probes fail, at most 12 times this.");
+      "How long an open breaker waits before one probe dispatch; doubles while probes fail, at most 12 times this."),
+  SUSPICION_WINDOW("suspicionWindow", Kind.DURATION, "10s",
+      "After an agent's lease lapses (3 heartbeat intervals), how long it is only suspect before the offline verdict: a late heartbeat or a short blip causes no churn."),
+  RECOVERY_PROBE("recoveryProbe", Kind.DURATION_OR_OFF, "5m",
+      "After the last wake without a check-in put an agent offline, when the reconciler re-provisions it to see whether the cause is fixed; doubles per probe. off: seed 01's exact behaviour (escalation stops for good)."),
+  RECOVERY_PROBE_MAX("recoveryProbeMax", Kind.DURATION, "1h", "The longest wait between two recovery probes of one agent."),
+  OUTAGE_GRACE("outageGrace", Kind.DURATION, "60s",
+      "After the control plane's own outage (reconciler start, Redis or PostgreSQL unavailable, Redis data lost), how long every agent gets before its liveness is judged."),
+  GATEWAY_SILENT_SHARE("gatewaySilentSharePercent", Kind.PERCENT, "55",
+      "Share of a gateway's running agents (at least 3) that, silent together, mark the gateway unreachable: its agents are then re-provisioned one probe at a time. When every gateway is that silent, no offline verdicts are made at all."),
+  REPROVISION_RATE("reprovisionsPerMinute", Kind.POSITIVE_INT, "120",
+      "Re-provisions and wakes the reconciler starts per gateway per minute (a token bucket shared by every node)."),
+  REPROVISION_BURST("reprovisionBurst", Kind.POSITIVE_INT, "20", "Size of that token bucket: how many may start at once."),
+  RECONCILE_INTERVAL("reconcileInterval", Kind.DURATION, "500ms",
+      "How often each reconciler claims due items and scans for lapsed leases (a full batch is followed at once by the next)."),
+  RECONCILE_BATCH("reconcileBatch", Kind.POSITIVE_INT, "500", "Due items one reconciler claims at a time."),
+  CLAIM_VISIBILITY("claimVisibility", Kind.DURATION, "30s",
+      "How long a claimed due item stays hidden from other reconcilers; a claim whose node died is taken again after it."),
+  SWEEP_INTERVAL("sweepInterval", Kind.DURATION, "60s",
+      "How often the anti-entropy sweep reads every agent from PostgreSQL and re-queues what the due queue lost."),
+  FLEET_SAMPLE_INTERVAL("fleetSampleInterval", Kind.DURATION, "2s",
+      "How often the reconciler counts agents per gateway and status: gateway reachability, metrics, grace after Redis data loss."),
+  STUCK_BUSY_AFTER("stuckBusyAfter", Kind.DURATION, "60s",
+      "How long an agent may stay busy without a live task before the reconciler returns it to ready.");
 
   private final String key;
   private final Kind kind;
@@ -105,7 +128,10 @@ public enum Setting {
     URL("URL"),
     PORT("port 0-65535"),
     POSITIVE_INT("integer >= 1"),
-    DURATION("duration such as 500ms, 30s, 2m, 1h or PT30S");
+    PERCENT("integer from 1 to 100"),
+    DURATION("duration such as 500ms, 30s, 2m, 1h or PT30S"),
+    /** A duration, or {@code off}: stored as {@link java.time.Duration#ZERO}. */
+    DURATION_OR_OFF("duration such as 5m, or off");
 
     private final String expectation;
 

@@ -11,6 +11,8 @@ import static dev.rollcall.core.lifecycle.LifecycleStatus.WAKING;
 import static dev.rollcall.core.lifecycle.LifecycleTrigger.DELETE_REQUESTED;
 import static dev.rollcall.core.lifecycle.LifecycleTrigger.DISPATCH_ROLLED_BACK;
 import static dev.rollcall.core.lifecycle.LifecycleTrigger.LEASE_EXPIRED;
+import static dev.rollcall.core.lifecycle.LifecycleTrigger.LEASE_LAPSED;
+import static dev.rollcall.core.lifecycle.LifecycleTrigger.LEASE_RENEWED;
 import static dev.rollcall.core.lifecycle.LifecycleTrigger.PROVISION_ACCEPTED;
 import static dev.rollcall.core.lifecycle.LifecycleTrigger.PROVISION_FAILED;
 import static dev.rollcall.core.lifecycle.LifecycleTrigger.PROVISION_REQUESTED;
@@ -106,6 +108,10 @@ public final class LifecycleTable {
           "no heartbeat through the lease and the suspicion window: offline until it heartbeats again"),
       stay(LEASE_EXPIRED, EnumSet.of(OFFLINE),
           "already offline"),
+      stay(LEASE_LAPSED, ALIVE,
+          "the lease lapsed: suspect, not yet offline; a heartbeat within the suspicion window clears it (no flapping)"),
+      stay(LEASE_RENEWED, ALIVE,
+          "a late heartbeat renewed the lease of a suspect agent: the suspicion is cleared"),
 
       // Work dispatch (seed 04).
       move(TASK_DISPATCHED, EnumSet.of(READY), BUSY,

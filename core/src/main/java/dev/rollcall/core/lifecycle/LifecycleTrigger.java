@@ -45,6 +45,13 @@ public enum LifecycleTrigger {
    * agent that blips stays busy.)
    */
   LEASE_EXPIRED("lifecycle.liveness.expired"),
+  /**
+   * The reconciler found the agent's lease lapsed: it is suspect ({@code agents.suspect_since}) and gets
+   * the suspicion window to heartbeat before the offline verdict. Not a status: a busy agent stays busy.
+   */
+  LEASE_LAPSED("lifecycle.liveness.suspect"),
+  /** A suspect agent's lease is live again (a late heartbeat): the suspicion is cleared, nothing else. */
+  LEASE_RENEWED("lifecycle.liveness.renewed"),
   /** The agent was deleted by an operator; it becomes a tombstone. */
   DELETE_REQUESTED("lifecycle.agent.deleted");
 

@@ -53,6 +53,8 @@ class LifecycleTableTest {
       TASK_PROCESSED           -    -    -    =   R    -    -    -
       DISPATCH_ROLLED_BACK     -    -    -    =   R    -    -    -
       LEASE_EXPIRED            -    -    O    O   O    O    =    -
+      LEASE_LAPSED             -    -    =    =   =    =    -    -
+      LEASE_RENEWED            -    -    =    =   =    =    -    -
       DELETE_REQUESTED         X    X    X    X   X    X    X    =
       """;
 

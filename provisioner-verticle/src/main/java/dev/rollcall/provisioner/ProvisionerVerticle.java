@@ -40,9 +40,11 @@ public final class ProvisionerVerticle extends VerticleBase {
     });
     return Future.all(List.of(
         Commands.consume(vertx, Addresses.PROVISIONER_PROVISION, body -> provisioning.provision(
-            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown")).map(Provisioning.Operation::toJson)),
+            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"),
+            body.getBoolean("keepWakeBudget", false)).map(Provisioning.Operation::toJson)),
         Commands.consume(vertx, Addresses.PROVISIONER_WAKE, body -> provisioning.wake(
-            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"))),
+            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"),
+            body.getString("retriggeredBecause"))),
         Commands.consume(vertx, Addresses.PROVISIONER_CREATE_AGENT, body -> node.agentRepository()
             .create(RequestInputs.uuid(body.getString("gatewayId"), "gatewayId"), body.getString("name"), body.getInteger("templateVersion"))
             .map(created -> new JsonObject().put("agent", created.toJson())

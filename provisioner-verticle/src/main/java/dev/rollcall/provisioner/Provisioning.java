@@ -56,9 +56,7 @@ final class Provisioning {
     this.tasks = tasks;
     this.agents = node.agentRepository();
     this.gateway = gateway;
-    // An attempt's own work is a ticket (bounded by busTimeout) and one gateway call (gatewayTimeout);
-    // past both, with room to settle, nobody is working on it any more.
-    this.takeOverAfter = node.config().busTimeout().plus(node.config().gatewayTimeout().multipliedBy(2));
+    this.takeOverAfter = node.config().provisionTakeOverAfter();
     this.ticketOptions = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis());
   }
 
@@ -78,10 +76,18 @@ final class Provisioning {
 
   /** Provisions or re-provisions under single flight; see the class comment. */
   Future<Operation> provision(UUID agentId, String source) {
-    return provision(agentId, source, 4);
+    return provision(agentId, source, false, 4);
   }
 
-  private Future<Operation> provision(UUID agentId, String source, int attemptsLeft) {
+  /**
+   * @param keepWakeBudget the new instance inherits the agent's wake attempts instead of a fresh budget:
+   *     a re-provision for a lost credential must not let an agent that keeps losing it wake forever
+   */
+  Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget) {
+    return provision(agentId, source, keepWakeBudget, 4);
+  }
+
+  private Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget, int attemptsLeft) {
     return liveAgent(agents, agentId).compose(agent -> {
       Instant now = node.clock().instant();
       // updated_at, not status_changed_at: a take-over keeps the status, so only updated_at says when the
@@ -91,10 +97,14 @@ final class Provisioning {
         return Future.succeededFuture(new Operation(agentId, agent.provisionEpoch(), true));
       }
       boolean takeOver = agent.status() == LifecycleStatus.PROVISIONING;
-      // A new instance starts seed 01's wake budget afresh.
-      return transitionReleasingTasks(agent, LifecycleTrigger.PROVISION_REQUESTED,
-              AgentChange.create().bumpProvisionEpoch().wakeAttempts(0).checkinDeadline(null),
-              new JsonObject().put("source", source).put("tookOverStaleAttempt", takeOver), true,
+      // A new instance starts seed 01's wake budget afresh, unless it replaces a lost credential.
+      AgentChange change = AgentChange.create().bumpProvisionEpoch().checkinDeadline(null);
+      if (!keepWakeBudget) {
+        change.wakeAttempts(0);
+      }
+      return transitionReleasingTasks(agent, LifecycleTrigger.PROVISION_REQUESTED, change,
+              new JsonObject().put("source", source).put("tookOverStaleAttempt", takeOver)
+                  .put("keepWakeBudget", keepWakeBudget), true,
               "the agent was re-provisioned; its old instance is fenced out")
           .compose(result -> {
             if (result instanceof TransitionResult.Applied applied) {
@@ -104,7 +114,7 @@ final class Provisioning {
             }
             if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
               // Most likely another request just started an attempt: read again and join it.
-              return provision(agentId, source, attemptsLeft - 1);
+              return provision(agentId, source, keepWakeBudget, attemptsLeft - 1);
             }
             return Future.failedFuture(result.failure());
           });
@@ -139,7 +149,11 @@ final class Provisioning {
             }))
         .onFailure(e -> {
           String error = "provision of epoch " + epoch + " failed: " + ApiError.of(e).message();
-          settle(agent.id(), epoch, LifecycleTrigger.PROVISION_FAILED, AgentChange.create().lastProvisionError(error),
+          // Offline until a recovery probe re-provisions it (none when probes are off).
+          AgentChange failed = AgentChange.create().lastProvisionError(error);
+          node.config().recoveryDelay(agent.recoveryProbes()).ifPresent(delay -> failed
+              .recoveryAt(node.clock().instant().plus(delay)).recoveryProbes(agent.recoveryProbes() + 1));
+          settle(agent.id(), epoch, LifecycleTrigger.PROVISION_FAILED, failed,
               new JsonObject().put("source", source).put("error", error))
               .onSuccess(settled -> count("rollcall.provisions", settled == null ? "dropped" : "failed"));
         });
@@ -187,37 +201,52 @@ final class Provisioning {
    * agent waking forever; the failure lands on the agent as {@code lifecycle.wake.failed}.
    */
   Future<JsonObject> wake(UUID agentId, String source) {
+    return wake(agentId, source, null);
+  }
+
+  /**
+   * @param retriggeredBecause set by the reconciler when a check-in deadline passed: seed 01's
+   *     {@code lifecycle.reconcile.retriggered} is recorded in the wake's own transaction
+   */
+  Future<JsonObject> wake(UUID agentId, String source, String retriggeredBecause) {
     return liveAgent(agents, agentId).compose(agent -> {
       if (agent.status() != LifecycleStatus.WAKING && agent.status() != LifecycleStatus.OFFLINE) {
         return Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agentId + " is " + agent.status().wireName()
             + "; only a waking or offline agent is woken (provision it to replace its instance)", false).exception());
       }
-      return wake(agent, source);
+      return wake(agent, source, retriggeredBecause, 3);
     });
   }
 
   private Future<JsonObject> wake(AgentRecord agent, String source) {
-    return wake(agent, source, 3);
+    return wake(agent, source, null, 3);
   }
 
-  private Future<JsonObject> wake(AgentRecord agent, String source, int attemptsLeft) {
+  private Future<JsonObject> wake(AgentRecord agent, String source, String retriggeredBecause, int attemptsLeft) {
     Instant deadline = node.clock().instant().plus(node.config().checkinDeadline());
     // From offline a new check-in cycle starts (seed 01's budget anew); while waking, one more attempt.
     AgentChange change = agent.status() == LifecycleStatus.OFFLINE
         ? AgentChange.create().wakeAttempts(1).checkinDeadline(deadline)
         : AgentChange.create().incrementWakeAttempts().checkinDeadline(deadline);
+    if (agent.status() == LifecycleStatus.OFFLINE || agent.wokenAt() == null) {
+      change.wokenAt(node.clock().instant()); // the first wake of a check-in cycle: wake-to-ready starts here
+    }
     return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, LifecycleTrigger.WAKE_SENT, change,
                 new JsonObject().put("source", source))
             .compose(result -> result instanceof TransitionResult.Applied applied
-                ? agents.recordEventIn(conn, applied.agent(), LifecycleEventNames.QUEUE_ENQUEUED, new JsonObject()
-                    .put("dueAt", deadline.toString()).put("wakeAttempt", applied.agent().wakeAttempts())).map(result)
+                ? (retriggeredBecause == null ? Future.succeededFuture(0L)
+                    : agents.recordEventIn(conn, applied.agent(), LifecycleEventNames.RECONCILE_RETRIGGERED,
+                        new JsonObject().put("why", retriggeredBecause).put("source", source)))
+                    .compose(id -> agents.recordEventIn(conn, applied.agent(), LifecycleEventNames.QUEUE_ENQUEUED, new JsonObject()
+                        .put("dueAt", deadline.toString()).put("wakeAttempt", applied.agent().wakeAttempts())))
+                    .map(result)
                 : Future.succeededFuture(result)))
         .map(result -> agents.afterCommit(LifecycleTrigger.WAKE_SENT, result))
         .compose(result -> {
           if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
             // Read again and decide again: an agent that checked in meanwhile is no longer wakeable.
             return liveAgent(agents, agent.id()).compose(fresh -> fresh.status() == LifecycleStatus.WAKING
-                || fresh.status() == LifecycleStatus.OFFLINE ? wake(fresh, source, attemptsLeft - 1)
+                || fresh.status() == LifecycleStatus.OFFLINE ? wake(fresh, source, retriggeredBecause, attemptsLeft - 1)
                 : Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agent.id() + " is "
                     + fresh.status().wireName() + "; it needs no wake", false).exception()));
           }
@@ -225,8 +254,9 @@ final class Provisioning {
             return Future.failedFuture(result.failure());
           }
           AgentRecord woken = applied.agent();
-          // The due entry is soft state: if it is lost, the reconciler's sweep finds the deadline in PostgreSQL.
-          DueQueue.schedule(node.redis(), woken.id(), deadline)
+          // The reconciler looks at once (it records lifecycle.reconcile.deferred and queues itself for the
+          // deadline). The due entry is soft state: if it is lost, the sweep finds the deadline in PostgreSQL.
+          DueQueue.schedule(node.redis(), woken.id(), node.clock().instant())
               .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", woken.id()).addKeyValue("error", e.getMessage())
                   .log("check-in deadline not queued; the reconciler's sweep will find it"));
           return gatewayOf(woken)

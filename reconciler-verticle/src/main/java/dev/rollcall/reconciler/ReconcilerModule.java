@@ -15,6 +15,6 @@ public final class ReconcilerModule implements RollcallModule {
 
   @Override
   public Future<?> deploy(NodeContext node) {
-    return node.vertx().deployVerticle(new ReconcilerVerticle());
+    return node.vertx().deployVerticle(new ReconcilerVerticle(node));
   }
 }

@@ -1,0 +1,236 @@
+package dev.rollcall.reconciler;
+
+import dev.rollcall.core.due.DueQueue;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.core.persistence.AgentRepository;
+import dev.rollcall.core.redis.RedisClients;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the reconciler knows about the fleet as a whole, refreshed every {@code fleetSampleInterval}:
+ * agents per gateway and status, which gateways went silent together (mass failure is not agent
+ * failure), whether every gateway did (the control plane is cut off), and the grace after the control
+ * plane's own outage. Also the source of the fleet gauges.
+ *
+ * <p>A gateway is <em>silent</em> when at least {@code gatewaySilentSharePercent} of its running agents
+ * (at least {@link #MIN_AGENTS}) are suspect. A silent gateway is marked unreachable in PostgreSQL
+ * ({@code gateways.unreachable_since}, a conditional update) unless every gateway is silent. The mark
+ * is sticky: it is cleared when a new instance of one of its agents registered after the mark (a probe
+ * worked), or when the suspicion faded with no agent lost meanwhile (a blip).
+ */
+final class FleetView {
+  private static final Logger LOG = LoggerFactory.getLogger(FleetView.class);
+  /** Below this many running agents a gateway's silence says nothing about the gateway. */
+  static final int MIN_AGENTS = 3;
+  /** Deleted from Redis by a flush: its absence means the leases (and the due queue) were lost. */
+  static final String LIVENESS_MARKER = RedisClients.KEY_PREFIX + "liveness-since";
+
+  private static final String SAMPLE = """
+      SELECT g.id, g.unreachable_since, a.lifecycle_status, count(a.id) AS agents,
+             count(a.id) FILTER (WHERE a.suspect_since IS NOT NULL) AS suspect,
+             count(a.id) FILTER (WHERE a.registered_at > g.unreachable_since) AS registered_since_mark,
+             count(a.id) FILTER (WHERE a.status_changed_at > g.unreachable_since) AS changed_since_mark
+      FROM gateways g LEFT JOIN agents a ON a.gateway_id = g.id AND a.lifecycle_status <> 'deleted'
+      GROUP BY g.id, g.unreachable_since, a.lifecycle_status""";
+  private static final Set<LifecycleStatus> RUNNING = Set.of(LifecycleStatus.STARTING, LifecycleStatus.READY,
+      LifecycleStatus.BUSY, LifecycleStatus.DEGRADED);
+
+  private final NodeContext node;
+  private final RecoveryGates gates;
+  private final int silentPercent;
+  private final Map<LifecycleStatus, AtomicLong> perStatus = new EnumMap<>(LifecycleStatus.class);
+  private final AtomicLong unreachableGauge = new AtomicLong();
+  private final AtomicLong dueDepth = new AtomicLong();
+  private final AtomicLong dueLagMillis = new AtomicLong();
+  private final io.micrometer.core.instrument.Timer sampleTimer;
+  private volatile Map<UUID, Instant> unreachable = Map.of();
+  private volatile boolean fleetSilent;
+  private volatile Instant lastOutage;
+  private final Instant startedAt;
+
+  FleetView(NodeContext node, RecoveryGates gates) {
+    this.node = node;
+    this.gates = gates;
+    this.silentPercent = node.config().gatewaySilentSharePercent();
+    this.startedAt = node.clock().instant();
+    for (LifecycleStatus status : LifecycleStatus.values()) {
+      AtomicLong count = new AtomicLong();
+      perStatus.put(status, count);
+      Gauge.builder("rollcall.agents", count, AtomicLong::get).description("Agents per lifecycle status (fleet sample)")
+          .tag("status", status.wireName()).register(node.meters());
+    }
+    Gauge.builder("rollcall.gateways.unreachable", unreachableGauge, AtomicLong::get)
+        .description("Gateways marked unreachable because most of their agents went silent together").register(node.meters());
+    sampleTimer = io.micrometer.core.instrument.Timer.builder("rollcall.reconcile.fleet_sample")
+        .description("One fleet sample (counts per gateway and status: proportional to the fleet, every fleetSampleInterval)")
+        .register(node.meters());
+    Gauge.builder("rollcall.reconcile.due.depth", dueDepth, AtomicLong::get)
+        .description("Entries in the due queue").register(node.meters());
+    Gauge.builder("rollcall.reconcile.due.lag", dueLagMillis, v -> v.get() / 1000.0).baseUnit("seconds")
+        .description("How late the oldest due entry is (now - earliest due time; 0 when nothing is late)").register(node.meters());
+  }
+
+  boolean unreachable(UUID gatewayId) {
+    return unreachable.containsKey(gatewayId);
+  }
+
+  boolean fleetSilent() {
+    return fleetSilent;
+  }
+
+  /** Liveness is not judged before this: the grace after this node's start or the last outage it saw. */
+  Instant judgeFrom() {
+    Instant from = startedAt.plus(node.config().outageGrace());
+    Instant outage = lastOutage;
+    if (outage != null && outage.plus(node.config().outageGrace()).isAfter(from)) {
+      from = outage.plus(node.config().outageGrace());
+    }
+    return from;
+  }
+
+  /** The control plane itself failed (Redis or PostgreSQL unavailable, Redis data lost): grace for everyone. */
+  void outageSeen(String what) {
+    Instant now = node.clock().instant();
+    if (lastOutage == null || lastOutage.plusSeconds(1).isBefore(now)) {
+      LOG.atWarn().addKeyValue("event", "reconcile.outage_grace").addKeyValue("cause", what)
+          .addKeyValue("grace_ms", node.config().outageGrace().toMillis())
+          .log("the control plane's own outage: no agent's liveness is judged until the grace passes");
+    }
+    lastOutage = now;
+  }
+
+  /** One sample: counts, reachability marks, gauges and the liveness marker. */
+  Future<Void> sample() {
+    Instant now = node.clock().instant();
+    Future<Void> marker = node.redis().send(Request.cmd(Command.SET).arg(LIVENESS_MARKER).arg(now.toEpochMilli()).arg("NX"))
+        .map(reply -> {
+          // OK: the marker was missing. The first sample ever writes it too; its start-up grace covers that.
+          if (reply != null && "OK".equals(reply.toString()) && now.isAfter(startedAt.plusSeconds(1))) {
+            outageSeen("Redis lost its data (liveness marker missing): leases and due queue rebuilt from PostgreSQL");
+          }
+          return null;
+        });
+    Future<Void> depth = DueQueue.depth(node.redis()).map(d -> {
+      dueDepth.set(d.entries());
+      dueLagMillis.set(d.oldestDue() == null ? 0 : Math.max(0, now.toEpochMilli() - d.oldestDue().toEpochMilli()));
+      return null;
+    });
+    Future<Void> counts = node.pool().query(SAMPLE).execute().compose(rows -> {
+      Map<UUID, GatewayCounts> gateways = new HashMap<>();
+      Map<LifecycleStatus, Long> statuses = new EnumMap<>(LifecycleStatus.class);
+      for (Row row : rows) {
+        GatewayCounts g = gateways.computeIfAbsent(row.getUUID("id"), id -> new GatewayCounts(
+            row.getOffsetDateTime("unreachable_since") == null ? null : row.getOffsetDateTime("unreachable_since").toInstant()));
+        String status = row.getString("lifecycle_status");
+        if (status == null) {
+          continue; // a gateway without agents
+        }
+        LifecycleStatus s = LifecycleStatus.fromWire(status).orElseThrow();
+        long agents = row.getLong("agents");
+        statuses.merge(s, agents, Long::sum);
+        if (RUNNING.contains(s)) {
+          g.running += agents;
+          g.suspect += row.getLong("suspect");
+          g.returned += row.getLong("registered_since_mark");
+        } else {
+          // Left running since the mark: offline, or already on its way back (provisioning, waking).
+          g.lostSinceMark += row.getLong("changed_since_mark");
+        }
+      }
+      perStatus.forEach((s, count) -> count.set(statuses.getOrDefault(s, 0L)));
+      return judge(gateways, now);
+    });
+    long started = System.nanoTime();
+    return Future.all(marker, depth, counts).<Void>mapEmpty()
+        .onSuccess(v -> sampleTimer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS))
+        .onFailure(e -> outageSeen("fleet sample failed: " + e.getMessage()));
+  }
+
+  private Future<Void> judge(Map<UUID, GatewayCounts> gateways, Instant now) {
+    long judged = gateways.values().stream().filter(g -> g.running >= MIN_AGENTS).count();
+    long silent = gateways.values().stream().filter(g -> g.running >= MIN_AGENTS && g.silent(silentPercent)).count();
+    boolean allSilent = judged > 0 && silent == judged;
+    if (allSilent != fleetSilent) {
+      LOG.atWarn().addKeyValue("event", allSilent ? "reconcile.fleet_silent" : "reconcile.fleet_heard")
+          .addKeyValue("gateways", judged)
+          .log(allSilent ? "every gateway went silent at once: the control plane is probably cut off; no offline verdicts"
+              : "the fleet is heard again: offline verdicts resume");
+    }
+    fleetSilent = allSilent;
+    Map<UUID, Instant> marked = new HashMap<>();
+    Future<Void> writes = Future.succeededFuture();
+    for (Map.Entry<UUID, GatewayCounts> e : gateways.entrySet()) {
+      UUID id = e.getKey();
+      GatewayCounts g = e.getValue();
+      if (g.unreachableSince == null && !allSilent && g.running >= MIN_AGENTS && g.silent(silentPercent)) {
+        marked.put(id, now);
+        writes = writes.compose(v -> mark(id, now, g));
+      } else if (g.unreachableSince != null && (g.returned > 0 || (!g.silent(silentPercent) && g.lostSinceMark == 0))) {
+        writes = writes.compose(v -> clear(id, g));
+      } else if (g.unreachableSince != null) {
+        marked.put(id, g.unreachableSince);
+      }
+    }
+    unreachable = marked;
+    unreachableGauge.set(marked.size());
+    return writes;
+  }
+
+  private Future<Void> mark(UUID gatewayId, Instant now, GatewayCounts g) {
+    return node.pool().preparedQuery("UPDATE gateways SET unreachable_since = $2, version = version + 1, updated_at = $2 "
+            + "WHERE id = $1 AND unreachable_since IS NULL")
+        .execute(Tuple.of(gatewayId, AgentRepository.utc(now)))
+        .map(rows -> {
+          if (rows.rowCount() > 0) {
+            LOG.atWarn().addKeyValue("event", "gateway.unreachable").addKeyValue("gateway_id", gatewayId)
+                .addKeyValue("silent", g.suspect).addKeyValue("running", g.running)
+                .log("most of the gateway's agents went silent together: gateway marked unreachable, its agents are recovered one probe at a time");
+          }
+          return null;
+        });
+  }
+
+  private Future<Void> clear(UUID gatewayId, GatewayCounts g) {
+    return node.pool().preparedQuery("UPDATE gateways SET unreachable_since = NULL, version = version + 1, updated_at = now() "
+            + "WHERE id = $1 AND unreachable_since = $2")
+        .execute(Tuple.of(gatewayId, AgentRepository.utc(g.unreachableSince)))
+        .compose(rows -> {
+          if (rows.rowCount() > 0) {
+            LOG.atInfo().addKeyValue("event", "gateway.reachable").addKeyValue("gateway_id", gatewayId)
+                .addKeyValue("returned", g.returned).log("the gateway's agents are heard again: gateway reachable");
+          }
+          return gates.resetProbes(gatewayId);
+        });
+  }
+
+  private static final class GatewayCounts {
+    final Instant unreachableSince;
+    long running;
+    long suspect;
+    long returned;
+    long lostSinceMark;
+
+    GatewayCounts(Instant unreachableSince) {
+      this.unreachableSince = unreachableSince;
+    }
+
+    boolean silent(int percent) {
+      return running > 0 && suspect * 100 >= running * (long) percent;
+    }
+  }
+}

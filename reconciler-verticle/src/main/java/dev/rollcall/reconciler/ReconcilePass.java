@@ -1,0 +1,238 @@
+package dev.rollcall.reconciler;
+
+import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.Failure;
+import dev.rollcall.core.due.DueQueue;
+import dev.rollcall.core.lifecycle.LifecycleEventNames;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.liveness.Leases;
+import dev.rollcall.core.metrics.Metrics;
+import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.core.persistence.AgentChange;
+import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.AgentRepository;
+import dev.rollcall.core.persistence.TaskRepository;
+import dev.rollcall.core.persistence.TransitionResult;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The imperative shell around {@link Reconciliation}: for a batch of claimed due entries it loads the
+ * inputs (agent rows with one query, leases with one ZMSCORE, live tasks of busy agents with one query),
+ * decides, applies the actions and settles each claim with the decision's next look.
+ *
+ * <p>Applying is safe to repeat: status changes are conditional updates through the lifecycle table
+ * (a second application is a lost race and only re-queues the agent), wakes and provisions go through
+ * the provisioner's single flight. Recovery actions pass the gateway's gates ({@link RecoveryGates})
+ * first; an agent held by a gate is looked at again when the gate opens.
+ */
+final class ReconcilePass {
+  private static final Logger LOG = LoggerFactory.getLogger(ReconcilePass.class);
+
+  private final NodeContext node;
+  private final AgentRepository agents;
+  private final TaskRepository tasks;
+  private final FleetView fleet;
+  private final RecoveryGates gates;
+  private final Reconciliation.Policy policy;
+  private final DeliveryOptions busOptions;
+
+  ReconcilePass(NodeContext node, TaskRepository tasks, FleetView fleet, RecoveryGates gates) {
+    this.node = node;
+    this.agents = node.agentRepository();
+    this.tasks = tasks;
+    this.fleet = fleet;
+    this.gates = gates;
+    this.policy = Reconciliation.Policy.of(node.config());
+    this.busOptions = new DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis());
+  }
+
+  /** Decides and applies every claim; completes when each claim is settled (or left to its visibility timeout). */
+  Future<Void> run(List<DueQueue.Claim> claims) {
+    if (claims.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<UUID> ids = claims.stream().map(DueQueue.Claim::agentId).toList();
+    return Future.all(agents.findAll(ids), Leases.lastSeenAll(node.redis(), ids)).compose(loaded -> {
+      List<AgentRecord> rows = loaded.resultAt(0);
+      List<Long> leases = loaded.resultAt(1);
+      Map<UUID, AgentRecord> byId = new HashMap<>();
+      rows.forEach(a -> byId.put(a.id(), a));
+      Map<UUID, Long> leaseById = new HashMap<>();
+      for (int i = 0; i < ids.size(); i++) {
+        if (leases.get(i) != null) {
+          leaseById.put(ids.get(i), leases.get(i));
+        }
+      }
+      List<UUID> busy = rows.stream().filter(a -> a.status() == LifecycleStatus.BUSY).map(AgentRecord::id).toList();
+      return tasks.agentsWithLiveTasks(busy).compose(withTasks -> {
+        List<Future<Void>> settled = new ArrayList<>(claims.size());
+        for (DueQueue.Claim claim : claims) {
+          settled.add(one(claim, byId.get(claim.agentId()), leaseById.get(claim.agentId()), withTasks));
+        }
+        return Future.join(settled).<Void>mapEmpty();
+      });
+    }).onFailure(e -> fleet.outageSeen("reconcile pass could not load its inputs: " + e.getMessage()));
+  }
+
+  private Future<Void> one(DueQueue.Claim claim, AgentRecord agent, Long leaseMs, Set<UUID> withTasks) {
+    if (agent == null) {
+      return DueQueue.complete(node.redis(), claim, null); // not an agent (any more): nothing to look at
+    }
+    Instant now = node.clock().instant();
+    Reconciliation.Observation observation = new Reconciliation.Observation(agent,
+        leaseMs == null ? null : Instant.ofEpochMilli(leaseMs), withTasks.contains(agent.id()),
+        fleet.unreachable(agent.gatewayId()), fleet.fleetSilent(), fleet.judgeFrom());
+    Reconciliation.Decision decision = Reconciliation.decide(observation, policy, now);
+    Future<Reconciliation.Decision> gated = decision.recovers() ? gate(agent, decision, now) : Future.succeededFuture(decision);
+    return gated.compose(d -> apply(agent, d, now).map(next -> {
+          count(d.outcome());
+          log(agent, d);
+          return next;
+        }))
+        .compose(next -> DueQueue.complete(node.redis(), claim, next))
+        .onSuccess(v -> LOG.atDebug().addKeyValue("event", LifecycleEventNames.QUEUE_WORKER_SUCCESS)
+            .addKeyValue("agent_id", agent.id()).log("due entry handled"))
+        .recover(e -> {
+          // Left claimed: the entry comes due again after the visibility timeout, on whichever node.
+          LOG.atWarn().addKeyValue("event", "reconcile.pass_failed").addKeyValue("agent_id", agent.id())
+              .addKeyValue("error", String.valueOf(e.getMessage())).log("reconcile pass failed; retried after the claim expires");
+          count("failed");
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Recovery passes the unreachable gateway's probe slot, then the gateway's token bucket. */
+  private Future<Reconciliation.Decision> gate(AgentRecord agent, Reconciliation.Decision decision, Instant now) {
+    Future<Duration> probe = fleet.unreachable(agent.gatewayId())
+        ? gates.probeSlotFor(agent.gatewayId(), agent.id())
+        : Future.succeededFuture(Duration.ZERO);
+    return probe.compose(probeWait -> {
+      if (!probeWait.isZero()) {
+        return Future.succeededFuture(Reconciliation.Decision.defer("held_gateway_unreachable", now.plus(probeWait).plus(jitter())));
+      }
+      return gates.tokenFor(agent.gatewayId(), now).map(tokenWait -> tokenWait.isZero() ? decision
+          : Reconciliation.Decision.defer("rate_limited", now.plus(tokenWait).plus(jitter())));
+    });
+  }
+
+  /** Applies the actions in order; completes with the next look (a lost race looks again at once). */
+  private Future<Instant> apply(AgentRecord agent, Reconciliation.Decision decision, Instant now) {
+    Future<Boolean> chain = Future.succeededFuture(true);
+    for (Reconciliation.Action action : decision.actions()) {
+      chain = chain.compose(ok -> ok ? applyOne(agent, action) : Future.succeededFuture(false));
+    }
+    return chain.map(ok -> ok ? decision.nextLook() : now);
+  }
+
+  /** One action; false when the agent changed under the pass (it is looked at again at once). */
+  private Future<Boolean> applyOne(AgentRecord agent, Reconciliation.Action action) {
+    JsonObject detail = new JsonObject().put("source", "reconciler").put("node", node.nodeId());
+    if (action instanceof Reconciliation.Note note) {
+      return agents.recordEvent(agent, note.eventName(), detail.put("why", note.why())).map(true);
+    }
+    if (action instanceof Reconciliation.Suspect suspect) {
+      return transition(agent, LifecycleTrigger.LEASE_LAPSED, AgentChange.create().suspectSince(suspect.since()), detail);
+    }
+    if (action instanceof Reconciliation.Renewed) {
+      return transition(agent, LifecycleTrigger.LEASE_RENEWED, AgentChange.create().suspectSince(null), detail);
+    }
+    if (action instanceof Reconciliation.Apply apply) {
+      AgentChange change = AgentChange.create().statusReason(apply.reason());
+      if (apply.provisionError() != null) {
+        change.lastProvisionError(apply.provisionError());
+      }
+      apply.recoveryAt().ifPresent(change::recoveryAt);
+      if (apply.recoveryProbes() != null) {
+        change.recoveryProbes(apply.recoveryProbes());
+      }
+      boolean verdict = apply.trigger() == LifecycleTrigger.LEASE_EXPIRED || apply.trigger() == LifecycleTrigger.WAKE_ATTEMPTS_EXHAUSTED;
+      if (verdict) {
+        change.suspectSince(null).checkinDeadline(null);
+      }
+      return transition(agent, apply.trigger(), change, detail.put("why", apply.reason())).map(ok -> {
+        if (ok && verdict) {
+          Metrics.count(node.meters(), "rollcall.reconcile.offline", "Offline verdicts by reason",
+              "reason", apply.trigger() == LifecycleTrigger.LEASE_EXPIRED ? "lease_expired" : "max_attempts_reached");
+        }
+        return ok;
+      });
+    }
+    if (action instanceof Reconciliation.Wake wake) {
+      // The provisioner records lifecycle.reconcile.retriggered in the wake's own transaction: a wake that
+      // never happened leaves no such event behind.
+      return node.vertx().eventBus().request(Addresses.PROVISIONER_WAKE, new JsonObject().put("agentId", agent.id().toString())
+              .put("source", "reconciler").put("retriggeredBecause", wake.why()), busOptions)
+          .map(true)
+          .recover(e -> refusedAsConflict(e) ? Future.succeededFuture(false) : Future.failedFuture(e));
+    }
+    if (action instanceof Reconciliation.Reprovision reprovision) {
+      return node.vertx().eventBus().request(Addresses.PROVISIONER_PROVISION, new JsonObject()
+              .put("agentId", agent.id().toString()).put("source", "reconciler: " + reprovision.why())
+              .put("keepWakeBudget", reprovision.keepWakeBudget()), busOptions)
+          .map(true)
+          .recover(e -> refusedAsConflict(e) ? Future.succeededFuture(false) : Future.failedFuture(e));
+    }
+    return Future.failedFuture(new IllegalStateException("unknown action " + action));
+  }
+
+  /**
+   * A status change; a lease expiry of a busy agent releases its task in the same transaction (the
+   * task goes back to the queue, seed 04: a delivered task whose agent went offline is not lost).
+   */
+  private Future<Boolean> transition(AgentRecord agent, LifecycleTrigger trigger, AgentChange change, JsonObject detail) {
+    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, trigger, change, detail)
+            .compose(result -> result instanceof TransitionResult.Applied && trigger == LifecycleTrigger.LEASE_EXPIRED
+                ? tasks.releaseLiveTasksIn(conn, agent.id(), true, "the agent went offline: " + detail.getString("why")).map(result)
+                : Future.succeededFuture(result)))
+        .map(result -> agents.afterCommit(trigger, result))
+        .map(result -> result instanceof TransitionResult.Applied || result instanceof TransitionResult.Unchanged);
+  }
+
+  /** A 409 (not wakeable any more, lost race): the agent changed under the pass. */
+  private static boolean refusedAsConflict(Throwable e) {
+    return Failure.toApiError(e).status() == 409;
+  }
+
+  private void count(String outcome) {
+    Metrics.count(node.meters(), "rollcall.reconcile.passes", "Reconcile passes by outcome", "outcome", outcome);
+  }
+
+  /** Seed 01's names in the logs: one line per pass that did something, DEBUG for a plain deferral. */
+  private void log(AgentRecord agent, Reconciliation.Decision d) {
+    (d.actions().isEmpty() ? LOG.atDebug() : LOG.atInfo())
+        .addKeyValue("event", eventName(d))
+        .addKeyValue("agent_id", agent.id())
+        .addKeyValue("status", agent.status().wireName())
+        .addKeyValue("wake_attempts", agent.wakeAttempts())
+        .addKeyValue("next_look", d.nextLook())
+        .log("reconcile " + d.outcome());
+  }
+
+  private static String eventName(Reconciliation.Decision d) {
+    return switch (d.outcome()) {
+      case "deferred" -> LifecycleEventNames.RECONCILE_DEFERRED;
+      case "retriggered" -> LifecycleEventNames.RECONCILE_RETRIGGERED;
+      case "max_attempts_reached" -> LifecycleEventNames.RECONCILE_MAX_ATTEMPTS_REACHED;
+      case "not_stuck" -> LifecycleEventNames.RECONCILE_SKIP_NOT_STUCK;
+      default -> "lifecycle.reconcile." + d.outcome();
+    };
+  }
+
+  private static Duration jitter() {
+    return Duration.ofMillis(ThreadLocalRandom.current().nextLong(0, 250));
+  }
+}

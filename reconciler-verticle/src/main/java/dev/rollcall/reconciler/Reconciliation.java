@@ -1,0 +1,257 @@
+package dev.rollcall.reconciler;
+
+import dev.rollcall.core.config.Durations;
+import dev.rollcall.core.config.RollcallConfig;
+import dev.rollcall.core.lifecycle.LifecycleEventNames;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.persistence.AgentRecord;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The reconciler's policy, as one pure function: (agent record, liveness, gateway health, settings,
+ * now) → what to do and when to look again. No clock, no I/O: {@link ReconcilePass} loads the inputs
+ * and applies the actions, so every rule below is tested exhaustively without sleeping.
+ *
+ * <p>Level-triggered: the decision depends only on the current record and liveness, never on why the
+ * agent was queued, so a duplicate or stale due entry decides the same thing twice (and the conditional
+ * updates make the second application a lost race).
+ *
+ * <p>Rules by status (seed 01 is the escalation, seeds 02–04 the rescues):
+ * <ul>
+ *   <li>provisioning: an attempt older than the take-over limit is retried under single flight;</li>
+ *   <li>waking: before the check-in deadline {@code lifecycle.reconcile.deferred}; after it, another wake
+ *       ({@code lifecycle.reconcile.retriggered}) until {@code maxWakeAttempts}, then offline with
+ *       {@code last_provision_error} ({@code lifecycle.reconcile.max_attempts_reached}) and a recovery
+ *       probe later unless probes are off;</li>
+ *   <li>starting / ready / busy / degraded: a lapsed lease makes the agent suspect, and offline only
+ *       after the suspicion window (no flapping); seed 02's promotion of a starting agent with a fresh
+ *       heartbeat; seed 04's busy without a live task returned to ready; a lost credential re-provisioned
+ *       within the wake budget;</li>
+ *   <li>offline: re-provisioned when its {@code recovery_at} comes (at once after a lease expiry).</li>
+ * </ul>
+ * Mass failure: while every gateway is silent no offline verdict is made; during the grace after the
+ * control plane's own outage no liveness is judged.
+ */
+final class Reconciliation {
+  private Reconciliation() {
+  }
+
+  /** The settings the policy reads. */
+  record Policy(Duration checkinDeadline, int maxWakeAttempts, Duration maxTransition, Duration leaseTtl,
+                Duration suspicionWindow, Duration provisioningLimit, Duration stuckBusyAfter, RollcallConfig config) {
+    static Policy of(RollcallConfig c) {
+      return new Policy(c.checkinDeadline(), c.maxWakeAttempts(), c.maxTransition(), c.leaseTtl(), c.suspicionWindow(),
+          c.provisionTakeOverAfter(), c.stuckBusyAfter(), c);
+    }
+
+    /** When the next recovery probe of an agent that made {@code probesSoFar} is due; empty when probes are off. */
+    Optional<Instant> recoveryAt(Instant now, int probesSoFar) {
+      return config.recoveryDelay(probesSoFar).map(now::plus);
+    }
+  }
+
+  /**
+   * Everything one decision reads.
+   *
+   * @param leaseSeen the agent's Redis lease (null: none)
+   * @param hasLiveTask a task is dispatched or delivered to the agent (read for busy agents only)
+   * @param gatewayUnreachable the agent's gateway is marked unreachable (mass silence)
+   * @param fleetSilent every gateway is silent: the control plane itself is probably cut off
+   * @param judgeFrom liveness is not judged before this (grace after the control plane's own outage)
+   */
+  record Observation(AgentRecord agent, Instant leaseSeen, boolean hasLiveTask, boolean gatewayUnreachable,
+                     boolean fleetSilent, Instant judgeFrom) {
+  }
+
+  /** What the shell does. Recovery actions ({@link Wake}, {@link Reprovision}) pass the gateway's gates first. */
+  sealed interface Action {
+  }
+
+  /** A status change (or a recorded stay) through the lifecycle table. */
+  record Apply(LifecycleTrigger trigger, String reason, String provisionError, Optional<Instant> recoveryAt,
+               Integer recoveryProbes) implements Action {
+    static Apply of(LifecycleTrigger trigger, String reason) {
+      return new Apply(trigger, reason, null, Optional.empty(), null);
+    }
+  }
+
+  /** Mark the agent suspect since {@code since} ({@code LEASE_LAPSED}). */
+  record Suspect(Instant since) implements Action {
+  }
+
+  /** Clear the suspicion: the lease is live again ({@code LEASE_RENEWED}). */
+  record Renewed() implements Action {
+  }
+
+  /** Record an event that moves nothing (seed 01's {@code lifecycle.reconcile.deferred}). */
+  record Note(String eventName, String why) implements Action {
+  }
+
+  /** Wake the agent again ({@code lifecycle.reconcile.retriggered}): a recovery action. */
+  record Wake(String why) implements Action {
+  }
+
+  /** Re-provision under single flight: a recovery action. */
+  record Reprovision(String why, boolean keepWakeBudget) implements Action {
+  }
+
+  /**
+   * @param outcome the pass's outcome, for metrics and the log line
+   * @param nextLook when to look at the agent again; null: no due entry (a transition or the sweep
+   *     queues it again when something changes)
+   */
+  record Decision(String outcome, List<Action> actions, Instant nextLook) {
+    static Decision defer(String outcome, Instant until) {
+      return new Decision(outcome, List.of(), until);
+    }
+
+    boolean recovers() {
+      return actions.stream().anyMatch(a -> a instanceof Wake || a instanceof Reprovision);
+    }
+  }
+
+  static Decision decide(Observation o, Policy p, Instant now) {
+    AgentRecord agent = o.agent();
+    return switch (agent.status()) {
+      case DELETED -> new Decision("forgotten", List.of(), null);
+      case PROVISIONING -> provisioning(agent, p, now);
+      case WAKING -> waking(o, p, now);
+      case OFFLINE -> offline(o, p, now);
+      case STARTING, READY, BUSY, DEGRADED -> alive(o, p, now);
+    };
+  }
+
+  private static Decision provisioning(AgentRecord agent, Policy p, Instant now) {
+    Instant limit = agent.updatedAt().plus(p.provisioningLimit());
+    if (now.isBefore(limit)) {
+      return Decision.defer("deferred", limit);
+    }
+    return new Decision("provision_retried", List.of(new Reprovision("the provision attempt of epoch " + agent.provisionEpoch()
+        + " did not complete within " + Durations.format(p.provisioningLimit()), false)), now.plus(p.provisioningLimit()));
+  }
+
+  private static Decision waking(Observation o, Policy p, Instant now) {
+    AgentRecord agent = o.agent();
+    Instant deadline = agent.checkinDeadline();
+    if (deadline == null) {
+      // Accepted by the gateway, but no wake recorded yet: the provisioner's first wake is on its way.
+      Instant settle = agent.updatedAt().plus(p.provisioningLimit());
+      if (now.isBefore(settle)) {
+        return Decision.defer("deferred", settle);
+      }
+      return new Decision("retriggered", List.of(new Wake("the agent was accepted by its gateway but no wake was recorded")),
+          now.plus(p.checkinDeadline()));
+    }
+    if (now.isBefore(deadline)) {
+      return new Decision("deferred", List.of(new Note(LifecycleEventNames.RECONCILE_DEFERRED,
+          "check-in deadline " + deadline + " not reached (wake " + agent.wakeAttempts() + " of " + p.maxWakeAttempts() + ")")),
+          deadline);
+    }
+    if (agent.wakeAttempts() < p.maxWakeAttempts()) {
+      return new Decision("retriggered", List.of(new Wake("no check-in by " + deadline + " after wake " + agent.wakeAttempts()
+          + " of " + p.maxWakeAttempts())), now.plus(p.checkinDeadline()));
+    }
+    if (o.fleetSilent()) {
+      return Decision.defer("fleet_silent", now.plus(p.suspicionWindow()));
+    }
+    Optional<Instant> recoveryAt = p.recoveryAt(now, agent.recoveryProbes());
+    String error = "no check-in after " + agent.wakeAttempts() + " wakes (check-in deadline "
+        + Durations.format(p.checkinDeadline()) + " each); escalation stopped"
+        + recoveryAt.map(at -> ", recovery probe at " + at).orElse("");
+    return new Decision("max_attempts_reached", List.of(new Apply(LifecycleTrigger.WAKE_ATTEMPTS_EXHAUSTED, error, error,
+        recoveryAt, recoveryAt.isPresent() ? agent.recoveryProbes() + 1 : null)), recoveryAt.orElse(null));
+  }
+
+  private static Decision offline(Observation o, Policy p, Instant now) {
+    AgentRecord agent = o.agent();
+    if (agent.recoveryAt() == null) {
+      return new Decision("settled", List.of(), null);
+    }
+    if (now.isBefore(agent.recoveryAt())) {
+      return Decision.defer("deferred", agent.recoveryAt());
+    }
+    if (o.fleetSilent()) {
+      return Decision.defer("fleet_silent", now.plus(p.suspicionWindow()));
+    }
+    return new Decision("recovery_probe", List.of(new Reprovision("recovery of an offline agent ("
+        + (agent.statusReason() == null ? "no reason recorded" : agent.statusReason()) + ")", false)), now.plus(p.provisioningLimit()));
+  }
+
+  private static Decision alive(Observation o, Policy p, Instant now) {
+    AgentRecord agent = o.agent();
+    // A lost credential: re-provision with a fresh ticket, inside the same wake budget (token issue).
+    if (agent.needsRebootstrap() && agent.wakeAttempts() < p.maxWakeAttempts()) {
+      return new Decision("rebootstrap", List.of(new Reprovision("the agent lost its credential and must bootstrap again", true)),
+          now.plus(p.provisioningLimit()));
+    }
+    Instant heartbeat = latest(o.leaseSeen(), agent.lastSeenAt());
+    // A just-registered agent gets a full lease to send its first heartbeat.
+    Instant seen = latest(latest(heartbeat, agent.registeredAt()), agent.statusChangedAt());
+    Instant expiry = seen.plus(p.leaseTtl());
+    if (!now.isBefore(expiry)) {
+      return lapsed(o, p, now, seen);
+    }
+    List<Action> actions = new ArrayList<>();
+    if (agent.suspectSince() != null) {
+      actions.add(new Renewed());
+    }
+    Instant next = heartbeat == null || o.leaseSeen() == null ? expiry : null; // no lease: the lapse scan cannot see it
+    String outcome = actions.isEmpty() ? "not_stuck" : "renewed";
+    if (agent.status() == LifecycleStatus.STARTING) {
+      // Seed 02: a fresh heartbeat and a registration older than max_transition end startup.
+      Instant promoteAt = (agent.registeredAt() == null ? agent.statusChangedAt() : agent.registeredAt()).plus(p.maxTransition());
+      boolean freshHeartbeat = heartbeat != null && now.isBefore(heartbeat.plus(p.leaseTtl()));
+      if (freshHeartbeat && !now.isBefore(promoteAt)) {
+        actions.add(Apply.of(LifecycleTrigger.STARTUP_PROMOTED, "fresh heartbeat and registered longer ago than "
+            + Durations.format(p.maxTransition()) + ": startup is over (seed 02)"));
+        return new Decision("promoted", actions, null);
+      }
+      next = earliest(next, now.isBefore(promoteAt) ? promoteAt : expiry);
+    }
+    if (agent.status() == LifecycleStatus.BUSY && !o.hasLiveTask()) {
+      Instant stuckAt = agent.statusChangedAt().plus(p.stuckBusyAfter());
+      if (!now.isBefore(stuckAt)) {
+        actions.add(Apply.of(LifecycleTrigger.DISPATCH_ROLLED_BACK, "busy for " + Durations.format(p.stuckBusyAfter())
+            + " without a live task: returned to ready"));
+        return new Decision("busy_rolled_back", actions, next);
+      }
+      next = earliest(next, stuckAt);
+    }
+    return new Decision(outcome, actions, next);
+  }
+
+  private static Decision lapsed(Observation o, Policy p, Instant now, Instant seen) {
+    AgentRecord agent = o.agent();
+    if (now.isBefore(o.judgeFrom())) {
+      return Decision.defer("grace", o.judgeFrom());
+    }
+    if (agent.suspectSince() == null) {
+      return new Decision("suspected", List.of(new Suspect(now)), now.plus(p.suspicionWindow()));
+    }
+    Instant verdictAt = agent.suspectSince().plus(p.suspicionWindow());
+    if (now.isBefore(verdictAt)) {
+      return Decision.defer("deferred", verdictAt);
+    }
+    if (o.fleetSilent()) {
+      return Decision.defer("fleet_silent", now.plus(p.suspicionWindow()));
+    }
+    String reason = "no heartbeat since " + seen + " (lease " + Durations.format(p.leaseTtl()) + " and suspicion window "
+        + Durations.format(p.suspicionWindow()) + " passed)" + (o.gatewayUnreachable() ? "; its gateway is unreachable" : "");
+    // Recovered at once: the agent was healthy and went away, so a new instance is the first thing to try.
+    return new Decision("offline_lease_expired", List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED, reason, null,
+        Optional.of(now), null)), now);
+  }
+
+  private static Instant latest(Instant a, Instant b) {
+    return a == null ? b : b == null ? a : a.isAfter(b) ? a : b;
+  }
+
+  private static Instant earliest(Instant a, Instant b) {
+    return a == null ? b : b == null ? a : a.isBefore(b) ? a : b;
+  }
+}

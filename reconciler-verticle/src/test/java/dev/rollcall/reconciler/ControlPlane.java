@@ -1,0 +1,202 @@
+package dev.rollcall.reconciler;
+
+import static dev.rollcall.core.testing.TestNode.ADMIN;
+import static dev.rollcall.core.testing.TestNode.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollcall.core.config.Setting;
+import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.node.RollcallModule;
+import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.LifecycleEventRecord;
+import dev.rollcall.core.testing.TestGateway;
+import dev.rollcall.core.testing.TestHttp;
+import dev.rollcall.core.testing.TestNode;
+import dev.rollcall.heartbeat.HeartbeatModule;
+import dev.rollcall.provisioner.ProvisionerModule;
+import dev.rollcall.token.TokenModule;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * The whole control plane on one test node (token, heartbeat, provisioner, reconciler) against the
+ * shared PostgreSQL and Redis, with real HTTP gateways, and simulated agents that register and heartbeat
+ * over real HTTP from test threads. Timeouts are shortened so that seed 01's escalation plays out in
+ * seconds: check-in deadline 1 s, heartbeats every 300 ms (lease 900 ms), suspicion 1 s.
+ */
+final class ControlPlane implements AutoCloseable {
+  static final Duration HEARTBEAT = Duration.ofMillis(300);
+
+  final TestNode node;
+  final List<TestGateway> gateways = new ArrayList<>();
+  final List<String> gatewayIds = new ArrayList<>();
+  private final List<TestNode> extraNodes = new ArrayList<>();
+  private final ScheduledExecutorService agentThreads = Executors.newScheduledThreadPool(4);
+
+  private ControlPlane(TestNode node) {
+    this.node = node;
+  }
+
+  static Map<Setting, String> fastSettings() {
+    Map<Setting, String> s = new EnumMap<>(Setting.class);
+    s.put(Setting.CHECKIN_DEADLINE, "1s");
+    s.put(Setting.MAX_WAKE_ATTEMPTS, "3");
+    s.put(Setting.MAX_TRANSITION, "1s");
+    s.put(Setting.HEARTBEAT_INTERVAL, "300ms");
+    s.put(Setting.SUSPICION_WINDOW, "1s");
+    s.put(Setting.OUTAGE_GRACE, "500ms");
+    s.put(Setting.RECOVERY_PROBE, "off");
+    s.put(Setting.GATEWAY_TIMEOUT, "400ms");
+    s.put(Setting.BUS_TIMEOUT, "1s");
+    s.put(Setting.RECONCILE_INTERVAL, "50ms");
+    s.put(Setting.FLEET_SAMPLE_INTERVAL, "100ms");
+    s.put(Setting.SWEEP_INTERVAL, "1s");
+    s.put(Setting.CLAIM_VISIBILITY, "2s");
+    s.put(Setting.DISPATCH_INTERVAL, "100ms");
+    return s;
+  }
+
+  /** A fresh control plane: the database's agents tombstoned and Redis emptied first, so tests do not see each other. */
+  static ControlPlane start(Map<Setting, String> overrides, int gatewayCount) {
+    Map<Setting, String> settings = fastSettings();
+    settings.putAll(overrides);
+    TestNode node = TestNode.start(Clock.systemUTC(), settings,
+        List.of(new TokenModule(), new HeartbeatModule(), new ProvisionerModule(), new ReconcilerModule()));
+    await(node.context().pool().query("UPDATE agents SET lifecycle_status = 'deleted' WHERE lifecycle_status <> 'deleted'").execute());
+    await(node.context().pool().query("UPDATE gateways SET unreachable_since = NULL").execute());
+    await(node.context().redis().send(Request.cmd(Command.FLUSHDB)));
+    ControlPlane plane = new ControlPlane(node);
+    for (int i = 0; i < gatewayCount; i++) {
+      plane.addGateway();
+    }
+    return plane;
+  }
+
+  /**
+   * A second node with its own reconciler, provisioner and token modules on its own (unclustered) event
+   * bus, sharing PostgreSQL and Redis: two reconcilers on one due queue, as on two machines.
+   */
+  TestNode startSecondNode(Map<Setting, String> overrides) {
+    Map<Setting, String> settings = fastSettings();
+    settings.putAll(overrides);
+    TestNode extra = TestNode.start(Clock.systemUTC(), settings,
+        List.<RollcallModule>of(new TokenModule(), new ProvisionerModule(), new ReconcilerModule()));
+    extraNodes.add(extra);
+    return extra;
+  }
+
+  private void addGateway() {
+    TestGateway gateway = new TestGateway();
+    TestHttp.Response created = node.http().post("/api/v1/gateways",
+        new JsonObject().put("name", "gw-" + UUID.randomUUID()).put("baseUrl", gateway.url()).put("templateVersion", 1).encode(), ADMIN);
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    gateways.add(gateway);
+    gatewayIds.add(created.json().getString("id"));
+  }
+
+  /** Creates an agent through the operator API (it is provisioned and woken at once). */
+  UUID createAgent(int gateway, String name) {
+    TestHttp.Response created = node.http().post("/api/v1/agents",
+        new JsonObject().put("gatewayId", gatewayIds.get(gateway)).put("name", name).encode(), ADMIN);
+    assertThat(created.status()).as(created.body()).isEqualTo(202);
+    return UUID.fromString(created.json().getJsonObject("agent").getString("id"));
+  }
+
+  /** How many wakes the agent's gateway received for it. */
+  long wakes(int gateway, UUID agentId) {
+    return gateways.get(gateway).calls("wake").stream().filter(c -> c.agentId().equals(agentId.toString())).count();
+  }
+
+  long provisions(int gateway, UUID agentId) {
+    return gateways.get(gateway).calls("provision").stream().filter(c -> c.agentId().equals(agentId.toString())).count();
+  }
+
+  /** Starts a simulated agent: registers with the ticket its gateway got last, then heartbeats "ready". */
+  SimAgent startAgent(int gateway, UUID agentId) {
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> provisions(gateway, agentId) > 0);
+    List<TestGateway.Call> provisions = gateways.get(gateway).calls("provision").stream()
+        .filter(c -> c.agentId().equals(agentId.toString())).toList();
+    String ticket = provisions.get(provisions.size() - 1).body().getString("bootstrapTicket");
+    TestHttp.Response registered = node.http().post("/api/v1/agents/" + agentId + "/register",
+        new JsonObject().put("ticket", ticket).put("instanceId", "sim-" + agentId).encode(), Map.of());
+    assertThat(registered.status()).as(registered.body()).isEqualTo(200);
+    SimAgent agent = new SimAgent(agentId, registered.json().getString("credential"));
+    agent.resume();
+    return agent;
+  }
+
+  /** A running agent's heartbeat loop; stop it to make the agent go silent. */
+  final class SimAgent {
+    final UUID id;
+    private final String credential;
+    private volatile ScheduledFuture<?> loop;
+
+    private SimAgent(UUID id, String credential) {
+      this.id = id;
+      this.credential = credential;
+    }
+
+    TestHttp.Response heartbeat() {
+      return node.http().post("/api/v1/agents/" + id + "/heartbeat",
+          new JsonObject().put("status", "ready").put("templateVersion", 1).encode(), Map.of("X-Agent-Token", credential));
+    }
+
+    void resume() {
+      loop = agentThreads.scheduleAtFixedRate(() -> {
+        try {
+          heartbeat();
+        } catch (RuntimeException e) {
+          // a failed heartbeat is what a real agent lives with: it tries again next interval
+        }
+      }, 0, HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void stop() {
+      loop.cancel(false);
+    }
+  }
+
+  AgentRecord find(UUID agentId) {
+    return await(node.context().agentRepository().find(agentId)).orElseThrow();
+  }
+
+  AgentRecord awaitStatus(UUID agentId, LifecycleStatus status, Duration atMost) {
+    try {
+      Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(25)).until(() -> find(agentId).status() == status);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("agent never became " + status.wireName() + ": " + find(agentId).toJson().encodePrettily()
+          + "\nevents: " + events(agentId), e);
+    }
+    return find(agentId);
+  }
+
+  List<String> events(UUID agentId) {
+    return await(node.context().agentRepository().events(agentId, 0, 1000)).stream().map(LifecycleEventRecord::name).toList();
+  }
+
+  double counter(String name, String tag, String value) {
+    var counter = node.meters().find(name).tag(tag, value).counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  @Override
+  public void close() {
+    agentThreads.shutdownNow();
+    extraNodes.forEach(TestNode::close);
+    node.close();
+    gateways.forEach(TestGateway::close);
+  }
+}

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 /** {@code java -jar rollcall.jar <command>}: the one entry point of the runnable jar. */
 @Command(name = "rollcall", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Control plane that keeps fleets of AI agents converged.",
-    subcommands = {Main.Dev.class, Main.Serve.class, Main.BenchHeartbeat.class})
+    subcommands = {Main.Dev.class, Main.Serve.class, Main.BenchHeartbeat.class, Main.BenchReconciler.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -34,6 +34,8 @@ public final class Main implements Runnable {
       if (sub.getCommand() instanceof NodeCommand command) {
         command.env = env;
       } else if (sub.getCommand() instanceof BenchHeartbeat bench) {
+        bench.env = env;
+      } else if (sub.getCommand() instanceof BenchReconciler bench) {
         bench.env = env;
       }
     });
@@ -122,6 +124,25 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       return new HeartbeatBench(agents, connections, seconds, rounds, spec.commandLine().getOut())
           .run(env);
+    }
+  }
+
+  @Command(name = "bench-reconciler", mixinStandardHelpOptions = true,
+      description = "Benchmark: reconcile tick cost with nothing and with items due, on a small and a large fleet; "
+          + "Redis memory per agent; due-queue lag under a steady rate.")
+  static final class BenchReconciler implements Callable<Integer> {
+    @Option(names = "--agents", defaultValue = "100000") int agents;
+    @Option(names = "--small", defaultValue = "1000", description = "The baseline fleet size.") int small;
+    @Option(names = "--due", defaultValue = "1000") int due;
+    @Option(names = "--rate", defaultValue = "2000", description = "Due items per second in the steady phase.") int rate;
+    @Option(names = "--seconds", defaultValue = "30") int seconds;
+    @Option(names = "--rounds", defaultValue = "7") int rounds;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    Map<String, String> env = System.getenv();
+
+    @Override
+    public Integer call() throws Exception {
+      return new ReconcilerBench(agents, small, due, rate, seconds, rounds, spec.commandLine().getOut()).run(env);
     }
   }
 

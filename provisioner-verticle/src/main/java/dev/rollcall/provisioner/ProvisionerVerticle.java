@@ -41,10 +41,10 @@ public final class ProvisionerVerticle extends VerticleBase {
     return Future.all(List.of(
         Commands.consume(vertx, Addresses.PROVISIONER_PROVISION, body -> provisioning.provision(
             RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"),
-            body.getBoolean("keepWakeBudget", false)).map(Provisioning.Operation::toJson)),
+            body.getBoolean("keepWakeBudget", false), body.getLong("expectedVersion")).map(Provisioning.Operation::toJson)),
         Commands.consume(vertx, Addresses.PROVISIONER_WAKE, body -> provisioning.wake(
             RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"),
-            body.getString("retriggeredBecause"))),
+            body.getString("retriggeredBecause"), body.getLong("expectedVersion"))),
         Commands.consume(vertx, Addresses.PROVISIONER_CREATE_AGENT, body -> node.agentRepository()
             .create(RequestInputs.uuid(body.getString("gatewayId"), "gatewayId"), body.getString("name"), body.getInteger("templateVersion"))
             .map(created -> new JsonObject().put("agent", created.toJson())

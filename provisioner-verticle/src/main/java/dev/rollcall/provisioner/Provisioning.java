@@ -76,19 +76,25 @@ final class Provisioning {
 
   /** Provisions or re-provisions under single flight; see the class comment. */
   Future<Operation> provision(UUID agentId, String source) {
-    return provision(agentId, source, false, 4);
+    return provision(agentId, source, false, null, 4);
   }
 
   /**
    * @param keepWakeBudget the new instance inherits the agent's wake attempts instead of a fresh budget:
    *     a re-provision for a lost credential must not let an agent that keeps losing it wake forever
+   * @param expectedVersion the agent's version the caller decided on (the reconciler), or null: when the
+   *     agent changed since, nothing is done and the answer is 409 {@code agent_changed}
    */
-  Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget) {
-    return provision(agentId, source, keepWakeBudget, 4);
+  Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget, Long expectedVersion) {
+    return provision(agentId, source, keepWakeBudget, expectedVersion, 4);
   }
 
-  private Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget, int attemptsLeft) {
+  private Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget, Long expectedVersion,
+                                      int attemptsLeft) {
     return liveAgent(agents, agentId).compose(agent -> {
+      if (expectedVersion != null && agent.version() != expectedVersion) {
+        return Future.failedFuture(agentChanged(agentId));
+      }
       Instant now = node.clock().instant();
       // updated_at, not status_changed_at: a take-over keeps the status, so only updated_at says when the
       // current attempt started (nothing else writes an agent while it is provisioning).
@@ -98,7 +104,7 @@ final class Provisioning {
       }
       boolean takeOver = agent.status() == LifecycleStatus.PROVISIONING;
       // A new instance starts seed 01's wake budget afresh, unless it replaces a lost credential.
-      AgentChange change = AgentChange.create().bumpProvisionEpoch().checkinDeadline(null);
+      AgentChange change = AgentChange.create().bumpProvisionEpoch().checkinDeadline(null).wokenAt(null);
       if (!keepWakeBudget) {
         change.wakeAttempts(0);
       }
@@ -112,9 +118,12 @@ final class Provisioning {
               run(applied.agent(), source);
               return Future.succeededFuture(new Operation(agentId, applied.agent().provisionEpoch(), false));
             }
+            if (result instanceof TransitionResult.LostRace && expectedVersion != null) {
+              return Future.failedFuture(agentChanged(agentId));
+            }
             if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
               // Most likely another request just started an attempt: read again and join it.
-              return provision(agentId, source, keepWakeBudget, attemptsLeft - 1);
+              return provision(agentId, source, keepWakeBudget, null, attemptsLeft - 1);
             }
             return Future.failedFuture(result.failure());
           });
@@ -201,20 +210,25 @@ final class Provisioning {
    * agent waking forever; the failure lands on the agent as {@code lifecycle.wake.failed}.
    */
   Future<JsonObject> wake(UUID agentId, String source) {
-    return wake(agentId, source, null);
+    return wake(agentId, source, null, null);
   }
 
   /**
    * @param retriggeredBecause set by the reconciler when a check-in deadline passed: seed 01's
    *     {@code lifecycle.reconcile.retriggered} is recorded in the wake's own transaction
+   * @param expectedVersion the agent's version the caller decided on, or null; a changed agent is not
+   *     woken (409 {@code agent_changed}), so two passes over one reading never spend two wakes
    */
-  Future<JsonObject> wake(UUID agentId, String source, String retriggeredBecause) {
+  Future<JsonObject> wake(UUID agentId, String source, String retriggeredBecause, Long expectedVersion) {
     return liveAgent(agents, agentId).compose(agent -> {
+      if (expectedVersion != null && agent.version() != expectedVersion) {
+        return Future.failedFuture(agentChanged(agentId));
+      }
       if (agent.status() != LifecycleStatus.WAKING && agent.status() != LifecycleStatus.OFFLINE) {
         return Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agentId + " is " + agent.status().wireName()
             + "; only a waking or offline agent is woken (provision it to replace its instance)", false).exception());
       }
-      return wake(agent, source, retriggeredBecause, 3);
+      return wake(agent, source, retriggeredBecause, expectedVersion == null ? 3 : 1);
     });
   }
 
@@ -243,7 +257,10 @@ final class Provisioning {
                 : Future.succeededFuture(result)))
         .map(result -> agents.afterCommit(LifecycleTrigger.WAKE_SENT, result))
         .compose(result -> {
-          if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
+          if (result instanceof TransitionResult.LostRace && attemptsLeft <= 1) {
+            return Future.failedFuture(agentChanged(agent.id()));
+          }
+          if (result instanceof TransitionResult.LostRace) {
             // Read again and decide again: an agent that checked in meanwhile is no longer wakeable.
             return liveAgent(agents, agent.id()).compose(fresh -> fresh.status() == LifecycleStatus.WAKING
                 || fresh.status() == LifecycleStatus.OFFLINE ? wake(fresh, source, retriggeredBecause, attemptsLeft - 1)
@@ -354,6 +371,11 @@ final class Provisioning {
                 ? tasks.releaseLiveTasksIn(conn, agent.id(), requeue, reason).map(result)
                 : Future.succeededFuture(result)))
         .map(result -> agents.afterCommit(trigger, result));
+  }
+
+  private static Throwable agentChanged(UUID agentId) {
+    return ApiError.conflict("agent_changed", "agent " + agentId + " changed since the caller read it; read it again", true)
+        .exception();
   }
 
   /** The agent, or 404 {@code agent_not_found} / 410 {@code agent_deleted}. */

@@ -12,7 +12,9 @@ import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -44,7 +46,8 @@ final class FleetView {
       SELECT g.id, g.unreachable_since, a.lifecycle_status, count(a.id) AS agents,
              count(a.id) FILTER (WHERE a.suspect_since IS NOT NULL) AS suspect,
              count(a.id) FILTER (WHERE a.registered_at > g.unreachable_since) AS registered_since_mark,
-             count(a.id) FILTER (WHERE a.status_changed_at > g.unreachable_since) AS changed_since_mark
+             count(a.id) FILTER (WHERE a.status_changed_at > g.unreachable_since
+                                   AND NOT (a.lifecycle_status = 'offline' AND a.recovery_at IS NULL)) AS lost_since_mark
       FROM gateways g LEFT JOIN agents a ON a.gateway_id = g.id AND a.lifecycle_status <> 'deleted'
       GROUP BY g.id, g.unreachable_since, a.lifecycle_status""";
   private static final Set<LifecycleStatus> RUNNING = Set.of(LifecycleStatus.STARTING, LifecycleStatus.READY,
@@ -72,16 +75,16 @@ final class FleetView {
       AtomicLong count = new AtomicLong();
       perStatus.put(status, count);
       Gauge.builder("rollcall.agents", count, AtomicLong::get).description("Agents per lifecycle status (fleet sample)")
-          .tag("status", status.wireName()).register(node.meters());
+          .tag("status", status.wireName()).strongReference(true).register(node.meters());
     }
-    Gauge.builder("rollcall.gateways.unreachable", unreachableGauge, AtomicLong::get)
+    Gauge.builder("rollcall.gateways.unreachable", unreachableGauge, AtomicLong::get).strongReference(true)
         .description("Gateways marked unreachable because most of their agents went silent together").register(node.meters());
     sampleTimer = io.micrometer.core.instrument.Timer.builder("rollcall.reconcile.fleet_sample")
         .description("One fleet sample (counts per gateway and status: proportional to the fleet, every fleetSampleInterval)")
         .register(node.meters());
-    Gauge.builder("rollcall.reconcile.due.depth", dueDepth, AtomicLong::get)
+    Gauge.builder("rollcall.reconcile.due.depth", dueDepth, AtomicLong::get).strongReference(true)
         .description("Entries in the due queue").register(node.meters());
-    Gauge.builder("rollcall.reconcile.due.lag", dueLagMillis, v -> v.get() / 1000.0).baseUnit("seconds")
+    Gauge.builder("rollcall.reconcile.due.lag", dueLagMillis, v -> v.get() / 1000.0).baseUnit("seconds").strongReference(true)
         .description("How late the oldest due entry is (now - earliest due time; 0 when nothing is late)").register(node.meters());
   }
 
@@ -148,8 +151,9 @@ final class FleetView {
           g.suspect += row.getLong("suspect");
           g.returned += row.getLong("registered_since_mark");
         } else {
-          // Left running since the mark: offline, or already on its way back (provisioning, waking).
-          g.lostSinceMark += row.getLong("changed_since_mark");
+          // Left running since the mark and due to come back (offline with a recovery, provisioning, waking);
+          // an agent that stopped on purpose does not hold the mark.
+          g.lostSinceMark += row.getLong("lost_since_mark");
         }
       }
       perStatus.forEach((s, count) -> count.set(statuses.getOrDefault(s, 0L)));
@@ -210,11 +214,20 @@ final class FleetView {
             + "WHERE id = $1 AND unreachable_since = $2")
         .execute(Tuple.of(gatewayId, AgentRepository.utc(g.unreachableSince)))
         .compose(rows -> {
-          if (rows.rowCount() > 0) {
-            LOG.atInfo().addKeyValue("event", "gateway.reachable").addKeyValue("gateway_id", gatewayId)
-                .addKeyValue("returned", g.returned).log("the gateway's agents are heard again: gateway reachable");
+          if (rows.rowCount() == 0) {
+            return Future.succeededFuture();
           }
-          return gates.resetProbes(gatewayId);
+          LOG.atInfo().addKeyValue("event", "gateway.reachable").addKeyValue("gateway_id", gatewayId)
+              .addKeyValue("returned", g.returned).log("the gateway's agents are heard again: gateway reachable");
+          // Agents held behind the probe slot are looked at now, not when their deferral runs out.
+          return gates.resetProbes(gatewayId).compose(v -> node.pool().preparedQuery("SELECT id FROM agents WHERE gateway_id = $1 "
+                  + "AND (lifecycle_status IN ('provisioning', 'waking') OR (lifecycle_status = 'offline' AND recovery_at IS NOT NULL))")
+              .execute(Tuple.of(gatewayId)))
+              .compose(held -> {
+                List<UUID> ids = new ArrayList<>();
+                held.forEach(row -> ids.add(row.getUUID(0)));
+                return DueQueue.scheduleAll(node.redis(), ids, node.clock().instant());
+              });
         });
   }
 

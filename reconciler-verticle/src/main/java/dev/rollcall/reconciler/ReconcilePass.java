@@ -57,7 +57,8 @@ final class ReconcilePass {
     this.fleet = fleet;
     this.gates = gates;
     this.policy = Reconciliation.Policy.of(node.config());
-    this.busOptions = new DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis());
+    // A wake answers after its gateway call: the bus timeout must cover that call too.
+    this.busOptions = new DeliveryOptions().setSendTimeout(node.config().busTimeout().plus(node.config().gatewayTimeout()).toMillis());
   }
 
   /** Decides and applies every claim; completes when each claim is settled (or left to its visibility timeout). */
@@ -79,18 +80,53 @@ final class ReconcilePass {
       }
       List<UUID> busy = rows.stream().filter(a -> a.status() == LifecycleStatus.BUSY).map(AgentRecord::id).toList();
       return tasks.agentsWithLiveTasks(busy).compose(withTasks -> {
-        List<Future<Void>> settled = new ArrayList<>(claims.size());
+        // Decided and applied one by one; settled together, with one script call for the whole batch.
+        Map<DueQueue.Claim, Instant> nextLooks = new java.util.concurrent.ConcurrentHashMap<>();
+        List<java.util.function.Supplier<Future<Void>>> passes = new ArrayList<>(claims.size());
         for (DueQueue.Claim claim : claims) {
-          settled.add(one(claim, byId.get(claim.agentId()), leaseById.get(claim.agentId()), withTasks));
+          passes.add(() -> one(claim, byId.get(claim.agentId()), leaseById.get(claim.agentId()), withTasks, nextLooks));
         }
-        return Future.join(settled).<Void>mapEmpty();
+        return inWindows(passes, 0).compose(v -> DueQueue.completeAll(node.redis(), withNulls(nextLooks)));
       });
     }).onFailure(e -> fleet.outageSeen("reconcile pass could not load its inputs: " + e.getMessage()));
   }
 
-  private Future<Void> one(DueQueue.Claim claim, AgentRecord agent, Long leaseMs, Set<UUID> withTasks) {
+  /**
+   * Runs the passes {@link #CONCURRENT_PASSES} at a time: a batch is hundreds of agents, and those that
+   * act (a transaction, a wake, a provision with its gateway call) must not flood the pools below them.
+   * Passes that only decide complete at once, so a window of them costs nothing.
+   */
+  private Future<Void> inWindows(List<java.util.function.Supplier<Future<Void>>> passes, int from) {
+    if (from >= passes.size()) {
+      return Future.succeededFuture();
+    }
+    List<Future<Void>> window = new ArrayList<>(CONCURRENT_PASSES);
+    for (int i = from; i < Math.min(passes.size(), from + CONCURRENT_PASSES); i++) {
+      window.add(passes.get(i).get());
+    }
+    return Future.join(window).transform(done -> inWindows(passes, from + CONCURRENT_PASSES));
+  }
+
+  private static final int CONCURRENT_PASSES = 32;
+
+  /** A settled pass with no next look is recorded as {@link #NO_NEXT_LOOK} (maps take no null values). */
+  private static final Instant NO_NEXT_LOOK = Instant.EPOCH;
+
+  private static Map<DueQueue.Claim, Instant> withNulls(Map<DueQueue.Claim, Instant> nextLooks) {
+    Map<DueQueue.Claim, Instant> settled = new HashMap<>();
+    nextLooks.forEach((claim, next) -> settled.put(claim, next == NO_NEXT_LOOK ? null : next));
+    return settled;
+  }
+
+  /**
+   * One agent's pass; puts its claim's next look into {@code nextLooks} when it is settled. A pass that
+   * failed puts nothing: its entry stays claimed and comes due again after the visibility timeout.
+   */
+  private Future<Void> one(DueQueue.Claim claim, AgentRecord agent, Long leaseMs, Set<UUID> withTasks,
+                           Map<DueQueue.Claim, Instant> nextLooks) {
     if (agent == null) {
-      return DueQueue.complete(node.redis(), claim, null); // not an agent (any more): nothing to look at
+      nextLooks.put(claim, NO_NEXT_LOOK); // not an agent (any more): nothing to look at
+      return Future.succeededFuture();
     }
     Instant now = node.clock().instant();
     Reconciliation.Observation observation = new Reconciliation.Observation(agent,
@@ -98,14 +134,18 @@ final class ReconcilePass {
         fleet.unreachable(agent.gatewayId()), fleet.fleetSilent(), fleet.judgeFrom());
     Reconciliation.Decision decision = Reconciliation.decide(observation, policy, now);
     Future<Reconciliation.Decision> gated = decision.recovers() ? gate(agent, decision, now) : Future.succeededFuture(decision);
-    return gated.compose(d -> apply(agent, d, now).map(next -> {
-          count(d.outcome());
-          log(agent, d);
-          return next;
+    return gated.compose(d -> apply(agent, d).map(applied -> {
+          // An agent that changed under the pass is looked at again at once, with its new record.
+          count(applied ? d.outcome() : "changed");
+          log(agent, d, applied);
+          return applied ? d.nextLook() : now;
         }))
-        .compose(next -> DueQueue.complete(node.redis(), claim, next))
-        .onSuccess(v -> LOG.atDebug().addKeyValue("event", LifecycleEventNames.QUEUE_WORKER_SUCCESS)
-            .addKeyValue("agent_id", agent.id()).log("due entry handled"))
+        .<Void>map(next -> {
+          nextLooks.put(claim, next == null ? NO_NEXT_LOOK : next);
+          LOG.atDebug().addKeyValue("event", LifecycleEventNames.QUEUE_WORKER_SUCCESS).addKeyValue("agent_id", agent.id())
+              .log("due entry handled");
+          return null;
+        })
         .recover(e -> {
           // Left claimed: the entry comes due again after the visibility timeout, on whichever node.
           LOG.atWarn().addKeyValue("event", "reconcile.pass_failed").addKeyValue("agent_id", agent.id())
@@ -129,13 +169,16 @@ final class ReconcilePass {
     });
   }
 
-  /** Applies the actions in order; completes with the next look (a lost race looks again at once). */
-  private Future<Instant> apply(AgentRecord agent, Reconciliation.Decision decision, Instant now) {
+  /**
+   * Applies the decision's action (each decision has at most one: combined effects, such as clearing a
+   * suspicion while promoting, are one update). False when the agent changed under the pass.
+   */
+  private Future<Boolean> apply(AgentRecord agent, Reconciliation.Decision decision) {
     Future<Boolean> chain = Future.succeededFuture(true);
     for (Reconciliation.Action action : decision.actions()) {
       chain = chain.compose(ok -> ok ? applyOne(agent, action) : Future.succeededFuture(false));
     }
-    return chain.map(ok -> ok ? decision.nextLook() : now);
+    return chain;
   }
 
   /** One action; false when the agent changed under the pass (it is looked at again at once). */
@@ -160,6 +203,9 @@ final class ReconcilePass {
         change.recoveryProbes(apply.recoveryProbes());
       }
       boolean verdict = apply.trigger() == LifecycleTrigger.LEASE_EXPIRED || apply.trigger() == LifecycleTrigger.WAKE_ATTEMPTS_EXHAUSTED;
+      if (apply.clearsSuspicion()) {
+        change.suspectSince(null);
+      }
       if (verdict) {
         change.suspectSince(null).checkinDeadline(null);
       }
@@ -175,14 +221,14 @@ final class ReconcilePass {
       // The provisioner records lifecycle.reconcile.retriggered in the wake's own transaction: a wake that
       // never happened leaves no such event behind.
       return node.vertx().eventBus().request(Addresses.PROVISIONER_WAKE, new JsonObject().put("agentId", agent.id().toString())
-              .put("source", "reconciler").put("retriggeredBecause", wake.why()), busOptions)
+              .put("source", "reconciler").put("retriggeredBecause", wake.why()).put("expectedVersion", agent.version()), busOptions)
           .map(true)
           .recover(e -> refusedAsConflict(e) ? Future.succeededFuture(false) : Future.failedFuture(e));
     }
     if (action instanceof Reconciliation.Reprovision reprovision) {
       return node.vertx().eventBus().request(Addresses.PROVISIONER_PROVISION, new JsonObject()
               .put("agentId", agent.id().toString()).put("source", "reconciler: " + reprovision.why())
-              .put("keepWakeBudget", reprovision.keepWakeBudget()), busOptions)
+              .put("keepWakeBudget", reprovision.keepWakeBudget()).put("expectedVersion", agent.version()), busOptions)
           .map(true)
           .recover(e -> refusedAsConflict(e) ? Future.succeededFuture(false) : Future.failedFuture(e));
     }
@@ -202,7 +248,7 @@ final class ReconcilePass {
         .map(result -> result instanceof TransitionResult.Applied || result instanceof TransitionResult.Unchanged);
   }
 
-  /** A 409 (not wakeable any more, lost race): the agent changed under the pass. */
+  /** A 409 (agent_changed, not_wakeable): the agent changed under the pass. */
   private static boolean refusedAsConflict(Throwable e) {
     return Failure.toApiError(e).status() == 409;
   }
@@ -212,14 +258,14 @@ final class ReconcilePass {
   }
 
   /** Seed 01's names in the logs: one line per pass that did something, DEBUG for a plain deferral. */
-  private void log(AgentRecord agent, Reconciliation.Decision d) {
+  private void log(AgentRecord agent, Reconciliation.Decision d, boolean applied) {
     (d.actions().isEmpty() ? LOG.atDebug() : LOG.atInfo())
-        .addKeyValue("event", eventName(d))
+        .addKeyValue("event", applied ? eventName(d) : "lifecycle.reconcile.changed")
         .addKeyValue("agent_id", agent.id())
         .addKeyValue("status", agent.status().wireName())
         .addKeyValue("wake_attempts", agent.wakeAttempts())
         .addKeyValue("next_look", d.nextLook())
-        .log("reconcile " + d.outcome());
+        .log(applied ? "reconcile " + d.outcome() : "agent changed under the pass; looked at again");
   }
 
   private static String eventName(Reconciliation.Decision d) {

@@ -125,10 +125,13 @@ public final class ReconcilerVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     return Leases.seenBetween(node.redis(), lapseWatermark, lapsedBefore, LAPSE_SCAN_LIMIT).compose(lapsed -> {
-      // A full page moves the watermark only to its last lease; ties there are queued twice, harmlessly.
-      lapseWatermark = lapsed.size() == LAPSE_SCAN_LIMIT ? lapsed.get(lapsed.size() - 1).lastSeenMs() : lapsedBefore + 1;
+      // A full page moves the watermark only to its last lease (ties there are queued twice, harmlessly);
+      // a page of one single millisecond moves past it (the sweep covers what that skips).
+      long last = lapsed.isEmpty() ? lapsedBefore : lapsed.get(lapsed.size() - 1).lastSeenMs();
+      long next = lapsed.size() < LAPSE_SCAN_LIMIT ? lapsedBefore + 1 : last > lapseWatermark ? last : last + 1;
       List<UUID> ids = lapsed.stream().map(Leases.Lease::agentId).toList();
-      return DueQueue.scheduleAll(node.redis(), ids, node.clock().instant());
+      // The watermark moves only once the agents are queued: a failed write is scanned again next tick.
+      return DueQueue.scheduleAll(node.redis(), ids, node.clock().instant()).onSuccess(v -> lapseWatermark = next);
     });
   }
 

@@ -8,7 +8,6 @@ import dev.rollcall.core.lifecycle.LifecycleTrigger;
 import dev.rollcall.core.persistence.AgentRecord;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -72,11 +71,15 @@ final class Reconciliation {
   sealed interface Action {
   }
 
-  /** A status change (or a recorded stay) through the lifecycle table. */
+  /**
+   * A status change (or a recorded stay) through the lifecycle table.
+   *
+   * @param clearsSuspicion the same update clears {@code suspect_since} (one write, not two racing ones)
+   */
   record Apply(LifecycleTrigger trigger, String reason, String provisionError, Optional<Instant> recoveryAt,
-               Integer recoveryProbes) implements Action {
-    static Apply of(LifecycleTrigger trigger, String reason) {
-      return new Apply(trigger, reason, null, Optional.empty(), null);
+               Integer recoveryProbes, boolean clearsSuspicion) implements Action {
+    static Apply of(LifecycleTrigger trigger, String reason, boolean clearsSuspicion) {
+      return new Apply(trigger, reason, null, Optional.empty(), null, clearsSuspicion);
     }
   }
 
@@ -152,6 +155,10 @@ final class Reconciliation {
           "check-in deadline " + deadline + " not reached (wake " + agent.wakeAttempts() + " of " + p.maxWakeAttempts() + ")")),
           deadline);
     }
+    if (now.isBefore(o.judgeFrom())) {
+      // The control plane itself was down: the agent may have checked in while nobody could record it.
+      return Decision.defer("grace", o.judgeFrom());
+    }
     if (agent.wakeAttempts() < p.maxWakeAttempts()) {
       return new Decision("retriggered", List.of(new Wake("no check-in by " + deadline + " after wake " + agent.wakeAttempts()
           + " of " + p.maxWakeAttempts())), now.plus(p.checkinDeadline()));
@@ -164,7 +171,7 @@ final class Reconciliation {
         + Durations.format(p.checkinDeadline()) + " each); escalation stopped"
         + recoveryAt.map(at -> ", recovery probe at " + at).orElse("");
     return new Decision("max_attempts_reached", List.of(new Apply(LifecycleTrigger.WAKE_ATTEMPTS_EXHAUSTED, error, error,
-        recoveryAt, recoveryAt.isPresent() ? agent.recoveryProbes() + 1 : null)), recoveryAt.orElse(null));
+        recoveryAt, recoveryAt.isPresent() ? agent.recoveryProbes() + 1 : null, false)), recoveryAt.orElse(null));
   }
 
   private static Decision offline(Observation o, Policy p, Instant now) {
@@ -190,39 +197,38 @@ final class Reconciliation {
           now.plus(p.provisioningLimit()));
     }
     Instant heartbeat = latest(o.leaseSeen(), agent.lastSeenAt());
-    // A just-registered agent gets a full lease to send its first heartbeat.
-    Instant seen = latest(latest(heartbeat, agent.registeredAt()), agent.statusChangedAt());
+    // A just-registered agent gets a full lease to send its first heartbeat. Other status changes (a
+    // dispatch, a rollback) are not signs of life: only the agent's own calls are.
+    Instant seen = latest(heartbeat, agent.registeredAt());
+    if (seen == null) {
+      seen = agent.statusChangedAt();
+    }
     Instant expiry = seen.plus(p.leaseTtl());
     if (!now.isBefore(expiry)) {
       return lapsed(o, p, now, seen);
     }
-    List<Action> actions = new ArrayList<>();
-    if (agent.suspectSince() != null) {
-      actions.add(new Renewed());
-    }
+    boolean suspect = agent.suspectSince() != null;
     Instant next = heartbeat == null || o.leaseSeen() == null ? expiry : null; // no lease: the lapse scan cannot see it
-    String outcome = actions.isEmpty() ? "not_stuck" : "renewed";
+    String outcome = suspect ? "renewed" : "not_stuck";
     if (agent.status() == LifecycleStatus.STARTING) {
       // Seed 02: a fresh heartbeat and a registration older than max_transition end startup.
       Instant promoteAt = (agent.registeredAt() == null ? agent.statusChangedAt() : agent.registeredAt()).plus(p.maxTransition());
       boolean freshHeartbeat = heartbeat != null && now.isBefore(heartbeat.plus(p.leaseTtl()));
       if (freshHeartbeat && !now.isBefore(promoteAt)) {
-        actions.add(Apply.of(LifecycleTrigger.STARTUP_PROMOTED, "fresh heartbeat and registered longer ago than "
-            + Durations.format(p.maxTransition()) + ": startup is over (seed 02)"));
-        return new Decision("promoted", actions, null);
+        return new Decision("promoted", List.of(Apply.of(LifecycleTrigger.STARTUP_PROMOTED, "fresh heartbeat and registered longer ago than "
+            + Durations.format(p.maxTransition()) + ": startup is over (seed 02)", suspect)), null);
       }
       next = earliest(next, now.isBefore(promoteAt) ? promoteAt : expiry);
     }
     if (agent.status() == LifecycleStatus.BUSY && !o.hasLiveTask()) {
       Instant stuckAt = agent.statusChangedAt().plus(p.stuckBusyAfter());
       if (!now.isBefore(stuckAt)) {
-        actions.add(Apply.of(LifecycleTrigger.DISPATCH_ROLLED_BACK, "busy for " + Durations.format(p.stuckBusyAfter())
-            + " without a live task: returned to ready"));
-        return new Decision("busy_rolled_back", actions, next);
+        return new Decision("busy_rolled_back", List.of(Apply.of(LifecycleTrigger.DISPATCH_ROLLED_BACK, "busy for "
+            + Durations.format(p.stuckBusyAfter()) + " without a live task: returned to ready", suspect)), next);
       }
       next = earliest(next, stuckAt);
     }
-    return new Decision(outcome, actions, next);
+    return new Decision(outcome, suspect ? List.of(new Renewed()) : List.of(), next);
   }
 
   private static Decision lapsed(Observation o, Policy p, Instant now, Instant seen) {
@@ -243,8 +249,16 @@ final class Reconciliation {
     String reason = "no heartbeat since " + seen + " (lease " + Durations.format(p.leaseTtl()) + " and suspicion window "
         + Durations.format(p.suspicionWindow()) + " passed)" + (o.gatewayUnreachable() ? "; its gateway is unreachable" : "");
     // Recovered at once: the agent was healthy and went away, so a new instance is the first thing to try.
+    // Unless it went silent because it keeps losing its credential past its wake budget: then it waits for
+    // recovery probes like any agent that would not check in (no endless re-provision loop).
+    if (agent.needsRebootstrap() && agent.wakeAttempts() >= p.maxWakeAttempts()) {
+      Optional<Instant> probe = p.recoveryAt(now, agent.recoveryProbes());
+      return new Decision("offline_lease_expired", List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED,
+          reason + "; it lost its credential and its wake budget is spent", reason, probe,
+          probe.isPresent() ? agent.recoveryProbes() + 1 : null, false)), probe.orElse(null));
+    }
     return new Decision("offline_lease_expired", List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED, reason, null,
-        Optional.of(now), null)), now);
+        Optional.of(now), null, false)), now);
   }
 
   private static Instant latest(Instant a, Instant b) {

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The reconciler's policy, rule by rule, with time as a plain argument: check-in deadline 30 s, 3 wakes,
  * max_transition 2 m, lease 30 s (3 × 10 s heartbeats), suspicion 10 s, provisioning limit 15 s, busy
- * without a task 60 s, recovery probes 5 m doubling to 1 h.
+ * without a task 60 s, recovery probes 5 m doubling to 1 h; suspicion window 20 s.
  */
 class ReconciliationTest {
   private static final Instant T0 = Instant.parse("2026-11-23T12:00:00Z");
@@ -163,20 +163,55 @@ class ReconciliationTest {
     Decision d = Reconciliation.decide(new Observation(agent, T0.minusSeconds(31), true, false, false, LONG_AGO), POLICY, T0);
     assertThat(d.outcome()).isEqualTo("suspected");
     assertThat(d.actions()).containsExactly(new Reconciliation.Suspect(T0));
-    assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(10));
+    assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(20));
   }
 
   @Test
   void aSuspectAgentGoesOfflineOnlyAfterTheSuspicionWindowAndIsRecoveredAtOnce() {
     AgentRecord suspect = agent(READY, LONG_AGO).suspectSince(T0).build();
     Observation lapsed = new Observation(suspect, T0.minusSeconds(31), false, false, false, LONG_AGO);
-    assertThat(Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(9)).outcome()).isEqualTo("deferred");
-    Decision d = Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(10));
+    assertThat(Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(19)).outcome()).isEqualTo("deferred");
+    Decision d = Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(20));
     assertThat(d.outcome()).isEqualTo("offline_lease_expired");
     Apply apply = (Apply) d.actions().get(0);
     assertThat(apply.trigger()).isEqualTo(LifecycleTrigger.LEASE_EXPIRED);
     assertThat(apply.reason()).startsWith("no heartbeat since " + T0.minusSeconds(31));
-    assertThat(apply.recoveryAt()).contains(T0.plusSeconds(10));
+    assertThat(apply.recoveryAt()).contains(T0.plusSeconds(20));
+  }
+
+  @Test
+  void aDispatchOrRollbackIsNoSignOfLife() {
+    // Dispatched to a minute ago, last heard from five minutes ago: its lease is long gone.
+    AgentRecord busy = agent(BUSY, T0.minusSeconds(60)).registeredAt(LONG_AGO).lastSeenAt(T0.minusSeconds(300)).build();
+    assertThat(decide(busy, T0).outcome()).isEqualTo("suspected");
+  }
+
+  @Test
+  void aSuspectThatIsPromotedIsClearedInTheSameUpdate() {
+    AgentRecord starting = agent(STARTING, LONG_AGO).registeredAt(LONG_AGO).suspectSince(T0.minusSeconds(5)).build();
+    Decision d = Reconciliation.decide(new Observation(starting, T0.minusSeconds(1), false, false, false, LONG_AGO), POLICY, T0);
+    assertThat(d.outcome()).isEqualTo("promoted");
+    assertThat(d.actions()).singleElement().isInstanceOfSatisfying(Apply.class, a -> assertThat(a.clearsSuspicion()).isTrue());
+  }
+
+  @Test
+  void aMissedDeadlineIsNotActedOnDuringTheGraceAfterTheControlPlanesOwnOutage() {
+    AgentRecord waking = agent(WAKING, T0).wakeAttempts(3).checkinDeadline(T0.plusSeconds(30)).build();
+    Decision d = Reconciliation.decide(new Observation(waking, null, false, false, false, T0.plusSeconds(90)), POLICY,
+        T0.plusSeconds(31));
+    assertThat(d.outcome()).isEqualTo("grace");
+    assertThat(d.actions()).isEmpty();
+    assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(90));
+  }
+
+  @Test
+  void anAgentThatKeepsLosingItsCredentialWaitsForProbesInsteadOfLoopingThroughReprovisions() {
+    AgentRecord spent = agent(READY, LONG_AGO).needsRebootstrap().wakeAttempts(3).suspectSince(T0.minusSeconds(60)).build();
+    Decision d = decide(spent, T0);
+    Apply apply = (Apply) d.actions().get(0);
+    assertThat(apply.trigger()).isEqualTo(LifecycleTrigger.LEASE_EXPIRED);
+    assertThat(apply.recoveryAt()).contains(T0.plus(Duration.ofMinutes(5)));
+    assertThat(apply.provisionError()).isNotNull();
   }
 
   @Test

@@ -74,8 +74,9 @@ public final class Addresses {
 
   /**
    * Command (provisioner-verticle): provision or re-provision an agent under single flight. Body:
-   * {@code {"agentId", "source", "keepWakeBudget"?}} (source: operator, reconciler, retry, ...;
-   * keepWakeBudget: the new instance inherits the wake attempts, for a re-provision after a lost credential). Reply: the operation,
+   * {@code {"agentId", "source", "keepWakeBudget"?, "expectedVersion"?}} (source: operator, reconciler, ...;
+   * keepWakeBudget: the new instance inherits the wake attempts, for a re-provision after a lost credential;
+   * expectedVersion: act only on the agent as the caller read it, else 409 agent_changed). Reply: the operation,
    * {@code {"agentId", "provisionEpoch", "joined"}}; {@code joined} is true when a provision of that
    * epoch was already in flight and this request joined it. Fails 404 agent_not_found, 410 agent_deleted.
    */
@@ -84,8 +85,9 @@ public final class Addresses {
   /**
    * Command (provisioner-verticle): wake an agent (seed 01: counts the attempt, sets the check-in
    * deadline, records {@code lifecycle.queue.enqueued}, schedules the reconciler). Body:
-   * {@code {"agentId", "source", "retriggeredBecause"?}} (the reconciler's reason: seed 01's
-   * {@code lifecycle.reconcile.retriggered} is recorded in the wake's transaction). Reply: the agent record. Fails 409 not_wakeable.
+   * {@code {"agentId", "source", "retriggeredBecause"?, "expectedVersion"?}} (the reconciler's reason: seed
+   * 01's {@code lifecycle.reconcile.retriggered} is recorded in the wake's transaction; expectedVersion as
+   * for provision). Reply: the agent record. Fails 409 not_wakeable.
    */
   public static final String PROVISIONER_WAKE = "rollcall.provisioner.wake";
 

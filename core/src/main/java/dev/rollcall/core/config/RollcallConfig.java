@@ -32,6 +32,17 @@ public final class RollcallConfig {
       throw new ConfigException(Setting.AGENT_PORT.env() + " and " + Setting.ADMIN_PORT.env()
           + " split the listeners together: set both or neither");
     }
+    // Agents silenced together lapse up to one heartbeat interval (+10 % jitter) apart, and the fleet
+    // sample must see them suspect before the first of them is judged: otherwise a dark gateway (or a
+    // cut-off control plane) would get offline verdicts before it is recognised as one.
+    Duration needed = heartbeatInterval().plus(heartbeatInterval().dividedBy(10))
+        .plus(fleetSampleInterval().multipliedBy(2)).plus(reconcileInterval());
+    if (suspicionWindow().compareTo(needed) < 0) {
+      throw new ConfigException(Setting.SUSPICION_WINDOW.env() + " (" + Durations.format(suspicionWindow())
+          + ") must be at least 1.1 x " + Setting.HEARTBEAT_INTERVAL.env() + " + 2 x " + Setting.FLEET_SAMPLE_INTERVAL.env()
+          + " + " + Setting.RECONCILE_INTERVAL.env() + " (" + Durations.format(needed)
+          + "), so that agents that go silent together are recognised as mass silence before any is judged offline");
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -40,19 +41,23 @@ public final class DueQueue {
       """;
 
   /**
-   * KEYS[1] due set; ARGV: member, claim score, next due ms ('' = none). The entry still holds our
-   * claim: replace it by the next look (or drop it). Someone scheduled it meanwhile: keep the earlier.
+   * KEYS[1] due set; ARGV: triples of (member, claim score, next due ms or ''). For each: the entry still
+   * holds our claim, so it is replaced by the next look (or dropped); or someone scheduled it meanwhile,
+   * so the earlier of the two is kept.
    */
   private static final String COMPLETE = """
-      local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
-      if current and tonumber(current) == tonumber(ARGV[2]) then
-        if ARGV[3] == '' then
-          redis.call('ZREM', KEYS[1], ARGV[1])
-        else
-          redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+      for i = 1, #ARGV, 3 do
+        local member, claimed, nextDue = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+        local current = redis.call('ZSCORE', KEYS[1], member)
+        if current and tonumber(current) == tonumber(claimed) then
+          if nextDue == '' then
+            redis.call('ZREM', KEYS[1], member)
+          else
+            redis.call('ZADD', KEYS[1], nextDue, member)
+          end
+        elseif nextDue ~= '' then
+          redis.call('ZADD', KEYS[1], 'LT', nextDue, member)
         end
-      elseif ARGV[3] ~= '' then
-        redis.call('ZADD', KEYS[1], 'LT', ARGV[3], ARGV[1])
       end
       return 1
       """;
@@ -107,9 +112,18 @@ public final class DueQueue {
    * otherwise it was scheduled meanwhile and keeps the earlier of that schedule and {@code next}.
    */
   public static Future<Void> complete(Redis redis, Claim claim, Instant next) {
-    return redis.send(Request.cmd(Command.EVAL).arg(COMPLETE).arg(1).arg(KEY)
-            .arg(claim.agentId().toString()).arg(claim.claimScore()).arg(next == null ? "" : String.valueOf(next.toEpochMilli())))
-        .mapEmpty();
+    return completeAll(redis, java.util.Collections.singletonMap(claim, next));
+  }
+
+  /** {@link #complete} for a whole batch, in one script call (a batch is hundreds of claims). */
+  public static Future<Void> completeAll(Redis redis, Map<Claim, Instant> nextLooks) {
+    if (nextLooks.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Request eval = Request.cmd(Command.EVAL).arg(COMPLETE).arg(1).arg(KEY);
+    nextLooks.forEach((claim, next) -> eval.arg(claim.agentId().toString()).arg(claim.claimScore())
+        .arg(next == null ? "" : String.valueOf(next.toEpochMilli())));
+    return redis.send(eval).mapEmpty();
   }
 
   /** When the agent is due, if it is queued. */

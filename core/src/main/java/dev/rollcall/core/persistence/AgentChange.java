@@ -138,6 +138,15 @@ public final class AgentChange {
     return assignments.containsKey(Column.WOKEN_AT);
   }
 
+  /** An independent copy: the repository adds implied columns to it, never to the caller's change. */
+  AgentChange copy() {
+    AgentChange copy = new AgentChange();
+    copy.assignments.putAll(assignments);
+    copy.incrementWakeAttempts = incrementWakeAttempts;
+    copy.bumpProvisionEpoch = bumpProvisionEpoch;
+    return copy;
+  }
+
   public boolean isEmpty() {
     return assignments.isEmpty() && !incrementWakeAttempts && !bumpProvisionEpoch;
   }

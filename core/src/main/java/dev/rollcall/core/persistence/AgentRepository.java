@@ -126,24 +126,31 @@ public final class AgentRepository {
    * the trigger and the result once that transaction committed, so the transition is counted, logged and announced.
    */
   public Future<TransitionResult> transitionIn(SqlConnection conn, AgentRecord current, LifecycleTrigger trigger,
-                                               AgentChange change, JsonObject detail) {
+                                               AgentChange requested, JsonObject detail) {
+    AgentChange change = requested.copy();
     TransitionResult early = withoutWriting(current, trigger, change);
     if (early != null) {
       return Future.succeededFuture(early);
     }
     Transition transition = LifecycleTable.decide(current.status(), trigger);
     Instant now = clock.instant();
+    Duration wokeToReady = null;
     if (transition.changesStatus() && transition.to() == LifecycleStatus.READY && current.wokenAt() != null
         && !change.setsWokenAt()) {
-      // The check-in cycle that began with a wake is over: time it (recorded before the commit; a rolled-back
-      // transaction, which is rare, still counts once).
+      // The check-in cycle that began with a wake is over: timed once the transaction committed (afterCommit).
       change.wokenAt(null);
-      wakeToReady.record(Duration.between(current.wokenAt(), now));
+      wokeToReady = Duration.between(current.wokenAt(), now);
     }
-    if (transition.changesStatus() && transition.to() == LifecycleStatus.OFFLINE && !change.setsRecoveryAt()) {
+    if (transition.changesStatus() && transition.to() == LifecycleStatus.OFFLINE) {
       // Whoever puts an agent offline says whether the reconciler brings it back; silence means it does not.
-      change.recoveryAt(null);
+      if (!change.setsRecoveryAt()) {
+        change.recoveryAt(null);
+      }
+      if (!change.setsWokenAt()) {
+        change.wokenAt(null); // the check-in cycle ended without a check-in: nothing to time
+      }
     }
+    Duration wakeToReadyOfThis = wokeToReady;
     boolean setReason = transition.changesStatus() && !change.setsStatusReason();
     AgentChange.Sql extra = change.toSql(setReason ? 7 : 6);
     List<Object> params = new ArrayList<>(List.of(current.id(), current.version(), current.status().wireName(),
@@ -166,7 +173,7 @@ public final class AgentRepository {
           AgentRecord after = AgentRecord.fromRow(rows.iterator().next());
           return insertEvent(conn, after.id(), now, trigger.eventName(), current.status(), after.status(),
               after.version(), after.provisionEpoch(), eventDetail)
-              .map(id -> (TransitionResult) new TransitionResult.Applied(after, transition));
+              .map(id -> (TransitionResult) new TransitionResult.Applied(after, transition, wakeToReadyOfThis));
         });
   }
 
@@ -184,6 +191,9 @@ public final class AgentRepository {
   public TransitionResult afterCommit(LifecycleTrigger trigger, TransitionResult result) {
     if (result instanceof TransitionResult.Applied applied) {
       announce(applied);
+      if (applied.wakeToReady() != null) {
+        wakeToReady.record(applied.wakeToReady());
+      }
     }
     Metrics.count(meters, METRIC_TRANSITIONS, "Lifecycle transition requests by trigger and outcome",
         "trigger", trigger.eventName(), "outcome", result.outcome());

@@ -34,7 +34,15 @@ public sealed interface TransitionResult {
   }
 
   /** Written: the agent row (version bumped) and its lifecycle event, in one transaction. */
-  record Applied(AgentRecord agent, Transition transition) implements TransitionResult {
+  /**
+   * @param wakeToReady when this transition made the agent ready after a wake: the time since the first
+   *     wake of its check-in cycle (recorded once the transaction committed); null otherwise
+   */
+  record Applied(AgentRecord agent, Transition transition, java.time.Duration wakeToReady) implements TransitionResult {
+    public Applied(AgentRecord agent, Transition transition) {
+      this(agent, transition, null);
+    }
+
     public String outcome() {
       return "applied";
     }

@@ -134,18 +134,7 @@ public final class DueQueue {
 
   /** Which of {@code agentIds} have an entry (one ZMSCORE). */
   public static Future<List<Boolean>> queued(Redis redis, List<UUID> agentIds) {
-    if (agentIds.isEmpty()) {
-      return Future.succeededFuture(List.of());
-    }
-    Request zmscore = Request.cmd(Command.ZMSCORE).arg(KEY);
-    agentIds.forEach(id -> zmscore.arg(id.toString()));
-    return redis.send(zmscore).map(reply -> {
-      List<Boolean> queued = new ArrayList<>(agentIds.size());
-      for (Response score : reply) {
-        queued.add(score != null);
-      }
-      return queued;
-    });
+    return RedisClients.scores(redis, KEY, agentIds).map(scores -> scores.stream().map(score -> score != null).toList());
   }
 
   /** Entries in the queue, and the earliest due time (empty queue: null). */

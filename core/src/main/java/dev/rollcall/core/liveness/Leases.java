@@ -35,18 +35,8 @@ public final class Leases {
 
   /** Last seen (epoch ms, null: no lease) of each agent, in order, with one ZMSCORE. */
   public static Future<List<Long>> lastSeenAll(Redis redis, List<UUID> agentIds) {
-    if (agentIds.isEmpty()) {
-      return Future.succeededFuture(List.of());
-    }
-    Request zmscore = Request.cmd(Command.ZMSCORE).arg(KEY);
-    agentIds.forEach(id -> zmscore.arg(id.toString()));
-    return redis.send(zmscore).map(reply -> {
-      List<Long> seen = new ArrayList<>(agentIds.size());
-      for (Response score : reply) {
-        seen.add(score == null ? null : (long) score.toDouble().doubleValue());
-      }
-      return seen;
-    });
+    return RedisClients.scores(redis, KEY, agentIds)
+        .map(scores -> scores.stream().map(score -> score == null ? null : (Long) score.longValue()).toList());
   }
 
   /** A lease as read by a range query. */

@@ -28,6 +28,22 @@ public final class RedisClients {
     return Redis.createClient(vertx, options);
   }
 
+  /** The scores of {@code members} in sorted set {@code key}, in order (null: not a member), with one ZMSCORE. */
+  public static Future<List<Double>> scores(Redis redis, String key, List<?> members) {
+    if (members.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    io.vertx.redis.client.Request zmscore = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.ZMSCORE).arg(key);
+    members.forEach(m -> zmscore.arg(m.toString()));
+    return redis.send(zmscore).map(reply -> {
+      List<Double> scores = new java.util.ArrayList<>(members.size());
+      for (io.vertx.redis.client.Response score : reply) {
+        scores.add(score == null ? null : score.toDouble());
+      }
+      return scores;
+    });
+  }
+
   /** PING with a deadline; fails when Redis does not answer PONG in time. */
   public static Future<Void> ping(Vertx vertx, RedisAPI api, Duration timeout) {
     return api.ping(List.of())

@@ -31,7 +31,8 @@ import java.util.Optional;
  *       after the suspicion window (no flapping); seed 02's promotion of a starting agent with a fresh
  *       heartbeat; seed 04's busy without a live task returned to ready; a lost credential re-provisioned
  *       within the wake budget;</li>
- *   <li>offline: re-provisioned when its {@code recovery_at} comes (at once after a lease expiry).</li>
+ *   <li>offline: re-provisioned when its {@code recovery_at} comes (one check-in deadline after a lease
+ *       expiry, so that an agent that was only cut off returns by itself first).</li>
  * </ul>
  * Mass failure: while every gateway is silent no offline verdict is made; during the grace after the
  * control plane's own outage no liveness is judged.
@@ -248,8 +249,8 @@ final class Reconciliation {
     }
     String reason = "no heartbeat since " + seen + " (lease " + Durations.format(p.leaseTtl()) + " and suspicion window "
         + Durations.format(p.suspicionWindow()) + " passed)" + (o.gatewayUnreachable() ? "; its gateway is unreachable" : "");
-    // Recovered at once: the agent was healthy and went away, so a new instance is the first thing to try.
-    // Unless it went silent because it keeps losing its credential past its wake budget: then it waits for
+    // Recovered after one check-in deadline: an agent that was only cut off heartbeats again meanwhile and
+    // simply returns (offline -> ready, same instance); one that died gets a new instance. Unless it went silent because it keeps losing its credential past its wake budget: then it waits for
     // recovery probes like any agent that would not check in (no endless re-provision loop).
     if (agent.needsRebootstrap() && agent.wakeAttempts() >= p.maxWakeAttempts()) {
       Optional<Instant> probe = p.recoveryAt(now, agent.recoveryProbes());
@@ -257,8 +258,9 @@ final class Reconciliation {
           reason + "; it lost its credential and its wake budget is spent", reason, probe,
           probe.isPresent() ? agent.recoveryProbes() + 1 : null, false)), probe.orElse(null));
     }
+    Instant recoverAt = now.plus(p.checkinDeadline());
     return new Decision("offline_lease_expired", List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED, reason, null,
-        Optional.of(now), null, false)), now);
+        Optional.of(recoverAt), null, false)), recoverAt);
   }
 
   private static Instant latest(Instant a, Instant b) {

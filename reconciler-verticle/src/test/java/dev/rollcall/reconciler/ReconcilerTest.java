@@ -123,7 +123,7 @@ class ReconcilerTest {
     Awaitility.await().pollDelay(Duration.ofMillis(1100)).atMost(Duration.ofSeconds(2)).until(() -> true);
     blipped.resume();
 
-    // Recovered at once: re-provisioned (a new instance) right after the verdict.
+    // Recovered one check-in deadline (1 s here) after the verdict: re-provisioned, a new instance.
     Awaitility.await().atMost(SEED01_TIMEOUT).until(() -> plane.provisions(0, crashed.id) >= 2);
     List<String> events = plane.events(crashed.id);
     assertThat(events).containsSubsequence(LifecycleTrigger.LEASE_LAPSED.eventName(), LifecycleTrigger.LEASE_EXPIRED.eventName(),
@@ -194,6 +194,22 @@ class ReconcilerTest {
     AgentRecord back = plane.awaitStatus(agent.id, LifecycleStatus.READY, SEED01_TIMEOUT);
     assertThat(back.needsRebootstrap()).isFalse();
     assertThat(back.provisionEpoch()).isEqualTo(2);
+  }
+
+  @Test
+  void anOfflineAgentThatHeartbeatsAgainReturnsWithoutBeingReplaced() {
+    plane = ControlPlane.start(Map.of(Setting.CHECKIN_DEADLINE, "5s"), 1);
+    ControlPlane.SimAgent agent = plane.startAgent(0, plane.createAgent(0, "cut-off"));
+    plane.awaitStatus(agent.id, LifecycleStatus.READY, SEED01_TIMEOUT);
+    agent.stop(); // a network cut: the agent runs on
+    AgentRecord offline = plane.awaitStatus(agent.id, LifecycleStatus.OFFLINE, SEED01_TIMEOUT);
+    assertThat(offline.statusReason()).startsWith("no heartbeat since");
+    agent.resume(); // the cut heals within the check-in deadline
+    AgentRecord back = plane.awaitStatus(agent.id, LifecycleStatus.READY, Duration.ofSeconds(4));
+    assertThat(back.provisionEpoch()).as("the same instance, not a replacement").isEqualTo(1);
+    Awaitility.await().pollDelay(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(7)).until(() -> true);
+    assertThat(plane.provisions(0, agent.id)).isEqualTo(1);
+    assertThat(plane.find(agent.id).status()).isEqualTo(LifecycleStatus.READY);
   }
 
   @Test

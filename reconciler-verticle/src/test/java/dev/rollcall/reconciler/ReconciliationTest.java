@@ -167,7 +167,7 @@ class ReconciliationTest {
   }
 
   @Test
-  void aSuspectAgentGoesOfflineOnlyAfterTheSuspicionWindowAndIsRecoveredAtOnce() {
+  void aSuspectAgentGoesOfflineOnlyAfterTheSuspicionWindowAndIsRecoveredAfterOneCheckinDeadline() {
     AgentRecord suspect = agent(READY, LONG_AGO).suspectSince(T0).build();
     Observation lapsed = new Observation(suspect, T0.minusSeconds(31), false, false, false, LONG_AGO);
     assertThat(Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(19)).outcome()).isEqualTo("deferred");
@@ -176,7 +176,8 @@ class ReconciliationTest {
     Apply apply = (Apply) d.actions().get(0);
     assertThat(apply.trigger()).isEqualTo(LifecycleTrigger.LEASE_EXPIRED);
     assertThat(apply.reason()).startsWith("no heartbeat since " + T0.minusSeconds(31));
-    assertThat(apply.recoveryAt()).contains(T0.plusSeconds(20));
+    assertThat(apply.recoveryAt()).as("one check-in deadline to come back by itself").contains(T0.plusSeconds(50));
+    assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(50));
   }
 
   @Test

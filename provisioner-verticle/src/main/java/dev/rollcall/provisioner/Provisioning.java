@@ -158,10 +158,11 @@ final class Provisioning {
             }))
         .onFailure(e -> {
           String error = "provision of epoch " + epoch + " failed: " + ApiError.of(e).message();
-          // Offline until a recovery probe re-provisions it (none when probes are off).
-          AgentChange failed = AgentChange.create().lastProvisionError(error);
-          node.config().recoveryDelay(agent.recoveryProbes()).ifPresent(delay -> failed
-              .recoveryAt(node.clock().instant().plus(delay)).recoveryProbes(agent.recoveryProbes() + 1));
+          // Offline until the reconciler tries again, with backoff (also when recovery probes are off: a dark
+          // gateway is not a reason to give up on the agent for good).
+          AgentChange failed = AgentChange.create().lastProvisionError(error)
+              .recoveryAt(node.clock().instant().plus(node.config().provisionRetryDelay(agent.recoveryProbes())))
+              .recoveryProbes(agent.recoveryProbes() + 1);
           settle(agent.id(), epoch, LifecycleTrigger.PROVISION_FAILED, failed,
               new JsonObject().put("source", source).put("error", error))
               .onSuccess(settled -> count("rollcall.provisions", settled == null ? "dropped" : "failed"));

@@ -264,6 +264,22 @@ public final class RollcallConfig {
     });
   }
 
+  /**
+   * The wait before a failed provision is tried again: the recovery probe's backoff, or when probes are off
+   * the check-in deadline doubled per failure (at most {@code recoveryProbeMax}). Never "never": a provision
+   * that failed because its gateway was dark is not seed 01's escalation, and stopping would leave the agent
+   * offline for good once the gateway is back.
+   */
+  public Duration provisionRetryDelay(int failuresSoFar) {
+    return recoveryDelay(failuresSoFar).orElseGet(() -> {
+      Duration d = checkinDeadline();
+      for (int i = 0; i < failuresSoFar && d.compareTo(recoveryProbeMax()) < 0; i++) {
+        d = d.multipliedBy(2);
+      }
+      return d.compareTo(recoveryProbeMax()) > 0 ? recoveryProbeMax() : d;
+    });
+  }
+
   public Duration outageGrace() {
     return (Duration) values.get(Setting.OUTAGE_GRACE);
   }

@@ -2,6 +2,7 @@ package dev.rollcall.app;
 
 import dev.rollcall.core.config.ConfigException;
 import dev.rollcall.core.config.RollcallConfig;
+import dev.rollcall.core.config.Setting;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code java -jar rollcall.jar <command>}: the one entry point of the runnable jar. */
 @Command(name = "rollcall", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Control plane that keeps fleets of AI agents converged.",
-    subcommands = {Main.Dev.class, Main.Serve.class, Main.BenchHeartbeat.class, Main.BenchReconciler.class})
+    subcommands = {Main.Dev.class, Main.Serve.class, Main.Chaos.class, Main.BenchHeartbeat.class, Main.BenchReconciler.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -37,6 +38,8 @@ public final class Main implements Runnable {
         bench.env = env;
       } else if (sub.getCommand() instanceof BenchReconciler bench) {
         bench.env = env;
+      } else if (sub.getCommand() instanceof Chaos chaos) {
+        chaos.env = env;
       }
     });
     return cli.execute(args);
@@ -124,6 +127,64 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       return new HeartbeatBench(agents, connections, seconds, rounds, spec.commandLine().getOut())
           .run(env);
+    }
+  }
+
+  @Command(name = "chaos", mixinStandardHelpOptions = true,
+      description = "Runs the control plane and a fault-injecting simulated fleet, then reports whether every agent "
+          + "converged and every invariant held. Exit code 0 only when it passed.")
+  static final class Chaos implements Callable<Integer> {
+    @Option(names = "--agents", defaultValue = "200") int agents;
+    @Option(names = "--gateways", defaultValue = "4") int gateways;
+    @Option(names = "--faults", defaultValue = "crash-on-boot=0.05,stale-template=0.05,unauthorized=0.05,stuck-starting=0.05,"
+        + "double-boot=0.05,start-failure-error=0.05,start-failure-false=0.05,slow-start=0.05,flaky-network=0.05,crash-later=0.05,"
+        + "gateway-outage=0.25",
+        description = "profile=share,... (gateway-outage is a share of the gateways). Default: every profile.") String faults;
+    @Option(names = "--duration", defaultValue = "60s") String duration;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--report", paramLabel = "FILE") Path report;
+    @Option(names = "--checkin-deadline", description = "default 2s for a chaos run") String checkinDeadline;
+    @Option(names = "--heartbeat-interval", description = "default 500ms for a chaos run") String heartbeatInterval;
+    @Option(names = "--suspicion-window", description = "default 2s for a chaos run") String suspicionWindow;
+    @Option(names = "--max-transition", description = "default 3s for a chaos run") String maxTransition;
+    @Option(names = "--recovery-probe", description = "default off for a chaos run (seed 01's exact escalation)") String recoveryProbe;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    Map<String, String> env = System.getenv();
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter err = spec.commandLine().getErr();
+      Map<Setting, String> settings = new java.util.EnumMap<>(Setting.class);
+      putIf(settings, Setting.CHECKIN_DEADLINE, checkinDeadline);
+      putIf(settings, Setting.HEARTBEAT_INTERVAL, heartbeatInterval);
+      putIf(settings, Setting.SUSPICION_WINDOW, suspicionWindow);
+      putIf(settings, Setting.MAX_TRANSITION, maxTransition);
+      putIf(settings, Setting.RECOVERY_PROBE, recoveryProbe);
+      ChaosRun run;
+      try {
+        if (agents < 1 || gateways < 1 || gateways > agents) {
+          throw new IllegalArgumentException("--agents must be at least 1 and at least --gateways (at least 1)");
+        }
+        run = new ChaosRun(new ChaosRun.Options(agents, gateways, dev.rollcall.gatewaysim.FaultPlan.parseShares(faults),
+            dev.rollcall.core.config.Durations.parse(duration), seed, report, settings), spec.commandLine().getOut());
+      } catch (IllegalArgumentException | ConfigException e) {
+        err.println("rollcall chaos: " + e.getMessage());
+        err.flush();
+        return 2;
+      }
+      try {
+        return run.finish(run.run(env));
+      } catch (ConfigException | StartupException e) {
+        err.println("rollcall chaos: " + e.getMessage());
+        err.flush();
+        return 2;
+      }
+    }
+
+    private static void putIf(Map<Setting, String> settings, Setting s, String value) {
+      if (value != null) {
+        settings.put(s, value);
+      }
     }
   }
 

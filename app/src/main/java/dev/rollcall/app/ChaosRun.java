@@ -1,0 +1,491 @@
+package dev.rollcall.app;
+
+import dev.rollcall.core.config.Durations;
+import dev.rollcall.core.config.RollcallConfig;
+import dev.rollcall.core.config.Setting;
+import dev.rollcall.core.embedded.EmbeddedServers;
+import dev.rollcall.core.node.RollcallModule;
+import dev.rollcall.gatewaysim.FaultPlan;
+import dev.rollcall.gatewaysim.FaultProfile;
+import dev.rollcall.gatewaysim.GatewaySimModule;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code rollcall chaos}: the control plane (embedded servers unless configured) and the gateway
+ * simulator in one JVM; the fleet is created through the operator API, tasks are driven, faults play
+ * out, and a report says whether every agent converged and every invariant held. Runs on the calling
+ * thread (blocking waits are fine here, never on an event loop).
+ */
+final class ChaosRun {
+  /** Settings shortened for a run, unless the caller gives its own. */
+  static final Map<Setting, String> SHORT_TIMEOUTS = shortTimeouts();
+
+  record Options(int agents, int gateways, Map<FaultProfile, Double> faults, Duration duration, long seed, Path report,
+                 Map<Setting, String> settings) {
+  }
+
+  private final Options options;
+  private final PrintWriter out;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  ChaosRun(Options options, PrintWriter out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  private static Map<Setting, String> shortTimeouts() {
+    Map<Setting, String> s = new EnumMap<>(Setting.class);
+    s.put(Setting.CHECKIN_DEADLINE, "2s");
+    s.put(Setting.HEARTBEAT_INTERVAL, "500ms");
+    s.put(Setting.SUSPICION_WINDOW, "2s");
+    s.put(Setting.MAX_TRANSITION, "3s");
+    s.put(Setting.OUTAGE_GRACE, "1s");
+    s.put(Setting.RECOVERY_PROBE, "off");
+    s.put(Setting.RECONCILE_INTERVAL, "100ms");
+    s.put(Setting.FLEET_SAMPLE_INTERVAL, "200ms");
+    s.put(Setting.SWEEP_INTERVAL, "5s");
+    s.put(Setting.GATEWAY_TIMEOUT, "1s");
+    s.put(Setting.BUS_TIMEOUT, "2s");
+    s.put(Setting.START_CONFIRM_WINDOW, "2s");
+    s.put(Setting.STUCK_BUSY_AFTER, "5s");
+    s.put(Setting.TASK_RETRY_BACKOFF, "200ms");
+    s.put(Setting.DISPATCH_INTERVAL, "100ms");
+    s.put(Setting.BREAKER_COOLDOWN, "1s");
+    return Collections.unmodifiableMap(s);
+  }
+
+  /** Runs the scenario; returns the report (also written to the report file when one is given). */
+  JsonObject run(Map<String, String> env) throws Exception {
+    Map<Setting, String> settings = new EnumMap<>(SHORT_TIMEOUTS);
+    settings.putAll(options.settings());
+    settings.put(Setting.HTTP_HOST, "127.0.0.1");
+    settings.put(Setting.HTTP_PORT, String.valueOf(EmbeddedServers.freePort()));
+    // Every simulated agent registers from 127.0.0.1: the per-source limit is for a real network.
+    settings.put(Setting.REGISTER_LIMIT_PER_SOURCE, String.valueOf(Math.max(120, options.agents() * 20)));
+    RollcallConfig config = RollcallConfig.load(env, java.util.Optional.empty()).with(settings);
+    GatewaySimModule sim = new GatewaySimModule(options.seed());
+    List<RollcallModule> modules = new ArrayList<>(Modules.controlPlane());
+    modules.add(sim);
+    try (Node node = Node.start(config, Node.Mode.DEV, modules)) {
+      // The node's own config: dev generates the admin token at start.
+      return new Scenario(node, node.context().config(), sim.url()).play();
+    }
+  }
+
+  /** One run against a started node. */
+  private final class Scenario {
+    private final Node node;
+    private final RollcallConfig config;
+    private final String api;
+    private final String simUrl;
+    private final String admin;
+    private final Map<String, String> gatewayIds = new LinkedHashMap<>();
+    private final Map<String, String> agentIds = new LinkedHashMap<>();
+    private final Map<String, FaultProfile> plan;
+    private final Instant started = Instant.now();
+
+    Scenario(Node node, RollcallConfig config, String simUrl) {
+      this.node = node;
+      this.config = config;
+      this.api = node.listeners().get(0).url();
+      this.simUrl = simUrl;
+      this.admin = "Bearer " + config.adminToken().orElseThrow();
+      Map<String, List<String>> byGateway = new LinkedHashMap<>();
+      for (int g = 1; g <= options.gateways(); g++) {
+        byGateway.put("gw-" + g, new ArrayList<>());
+      }
+      List<String> gateways = new ArrayList<>(byGateway.keySet());
+      for (int a = 1; a <= options.agents(); a++) {
+        byGateway.get(gateways.get((a - 1) % gateways.size())).add(String.format("agent-%05d", a));
+      }
+      this.plan = FaultPlan.assign(options.seed(), byGateway, options.faults());
+    }
+
+    JsonObject play() throws Exception {
+      for (int g = 1; g <= options.gateways(); g++) {
+        String name = "gw-" + g;
+        JsonObject created = call("POST", api + "/api/v1/gateways", new JsonObject().put("name", name)
+            .put("baseUrl", simUrl + "/gw/" + name).put("templateVersion", 1), 201);
+        gatewayIds.put(name, created.getString("id"));
+      }
+      JsonObject assign = new JsonObject();
+      plan.forEach((agent, profile) -> assign.put(agent, profile.wireName()));
+      call("PUT", simUrl + "/sim/faults", new JsonObject().put("assign", assign), 200);
+
+      ExecutorService creators = Executors.newFixedThreadPool(8);
+      List<java.util.concurrent.Future<?>> creations = new ArrayList<>();
+      int index = 0;
+      List<String> gateways = new ArrayList<>(gatewayIds.keySet());
+      for (String agent : plan.keySet().stream().sorted().toList()) {
+        String gateway = gateways.get(index++ % gateways.size());
+        creations.add(creators.submit(() -> {
+          JsonObject created = call("POST", api + "/api/v1/agents",
+              new JsonObject().put("gatewayId", gatewayIds.get(gateway)).put("name", agent), 202);
+          synchronized (agentIds) {
+            agentIds.put(agent, created.getJsonObject("agent").getString("id"));
+          }
+          return null;
+        }));
+      }
+      for (var c : creations) {
+        c.get(60, TimeUnit.SECONDS);
+      }
+      creators.shutdown();
+
+      ScheduledExecutorService drivers = Executors.newScheduledThreadPool(2);
+      AtomicInteger tasksCreated = new AtomicInteger();
+      drivers.scheduleAtFixedRate(() -> {
+        try {
+          String gateway = gateways.get(tasksCreated.get() % gateways.size());
+          call("POST", api + "/api/v1/tasks", new JsonObject().put("gatewayId", gatewayIds.get(gateway))
+              .put("payload", new JsonObject().put("n", tasksCreated.get())), 201);
+          tasksCreated.incrementAndGet();
+        } catch (Exception e) {
+          // the driver keeps driving; a refused task shows in the report's task counts
+        }
+      }, 500, 250, TimeUnit.MILLISECONDS);
+      Set<String> dark = new java.util.TreeSet<>();
+      plan.forEach((agent, profile) -> {
+        if (profile == FaultProfile.GATEWAY_OUTAGE) {
+          dark.add(gateways.get((Integer.parseInt(agent.substring(6)) - 1) % gateways.size()));
+        }
+      });
+      long outageAt = options.duration().toMillis() * 3 / 10;
+      long outageFor = options.duration().toMillis() / 4;
+      for (String gateway : dark) {
+        drivers.schedule(() -> call("POST", simUrl + "/sim/gateways/" + gateway + "/outage", new JsonObject().put("ms", outageFor), 200),
+            outageAt, TimeUnit.MILLISECONDS);
+      }
+
+      long end = System.nanoTime() + options.duration().toNanos();
+      while (System.nanoTime() < end) {
+        TimeUnit.MILLISECONDS.sleep(Math.min(5_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+        out.printf("chaos %3ds: %s, tasks created %d%n", Duration.between(started, Instant.now()).toSeconds(),
+            statusLine(), tasksCreated.get());
+        out.flush();
+      }
+      drivers.shutdownNow();
+      // Settle: faults stop being injected (no new tasks or outages); the fleet gets the time seed 01's
+      // escalation and one recovery need to finish.
+      Duration settle = settleTime();
+      long settleEnd = System.nanoTime() + settle.toNanos();
+      JsonObject report = report();
+      while (System.nanoTime() < settleEnd && (report.getInteger("wedged") > 0 || report.getInteger("converged") < options.agents())) {
+        TimeUnit.SECONDS.sleep(1);
+        report = report();
+      }
+      out.printf("chaos settled after %ds: %s%n", Duration.between(started, Instant.now()).toSeconds(), statusLine());
+      return report;
+    }
+
+    /** Seed 01's full escalation, a lease and suspicion window, one recovery, with room to spare. */
+    private Duration settleTime() {
+      return config.checkinDeadline().multipliedBy(config.maxWakeAttempts() + 3).plus(config.leaseTtl())
+          .plus(config.suspicionWindow()).plus(Duration.ofSeconds(10));
+    }
+
+    private String statusLine() {
+      Map<String, Long> counts = new TreeMap<>();
+      for (Row row : (run("SELECT lifecycle_status, count(*) FROM agents WHERE gateway_id = ANY($1) GROUP BY 1"))) {
+        counts.put(row.getString(0), row.getLong(1));
+      }
+      return counts.toString();
+    }
+
+    JsonObject report() throws Exception {
+      Instant now = Instant.now();
+      JsonObject simState = call("GET", simUrl + "/sim/state", null, 200);
+      Map<String, JsonObject> simByName = new HashMap<>();
+      simState.getJsonArray("agents").forEach(o -> simByName.put(((JsonObject) o).getString("name"), (JsonObject) o));
+      Map<String, AgentRow> rows = new HashMap<>();
+      for (Row r : (run("SELECT a.id, a.name, a.lifecycle_status, a.status_reason, a.last_provision_error, "
+          + "a.wake_attempts, a.created_at, a.status_changed_at, a.registered_at, a.updated_at, a.checkin_deadline, "
+          + "EXISTS (SELECT 1 FROM tasks t WHERE t.agent_id = a.id AND t.state IN ('dispatched', 'delivered')) AS live_task "
+          + "FROM agents a WHERE a.lifecycle_status <> 'deleted' AND a.gateway_id = ANY($1)"))) {
+        rows.put(r.getString("name"), new AgentRow(r.getUUID("id").toString(), r.getString("name"), r.getString("lifecycle_status"),
+            r.getString("status_reason"), r.getString("last_provision_error"), r.getInteger("wake_attempts"),
+            instant(r, "created_at"), instant(r, "status_changed_at"), instant(r, "registered_at"), instant(r, "updated_at"),
+            instant(r, "checkin_deadline"), r.getBoolean("live_task")));
+      }
+
+      Map<String, Invariant> invariants = new LinkedHashMap<>();
+      for (String name : List.of("single_instance_per_agent", "no_permanent_401", "offline_has_reason", "no_stuck_starting",
+          "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped")) {
+        invariants.put(name, new Invariant());
+      }
+      Duration permanent401 = config.checkinDeadline().multipliedBy(config.maxWakeAttempts() + 2).plus(config.leaseTtl())
+          .plus(config.suspicionWindow());
+      for (JsonObject a : simByName.values()) {
+        if (a.getInteger("maxRegisteredPerEpoch") > 1) {
+          invariants.get("single_instance_per_agent").violate(a.getString("name") + ": " + a.getInteger("maxRegisteredPerEpoch")
+              + " instances registered in one provision epoch");
+        }
+        for (Object o : a.getJsonArray("instances")) {
+          JsonObject i = (JsonObject) o;
+          String since = i.getString("unauthorizedSince");
+          if (!i.getBoolean("stopped") && since != null && Instant.parse(since).plus(permanent401).isBefore(now)) {
+            invariants.get("no_permanent_401").violate(a.getString("name") + ": 401 since " + since);
+          }
+        }
+      }
+      int wedged = 0;
+      List<String> wedgedExamples = new ArrayList<>();
+      int converged = 0;
+      Map<String, Integer> finalStatus = new TreeMap<>();
+      List<Long> convergence = new ArrayList<>();
+      JsonArray unconverged = new JsonArray();
+      for (Map.Entry<String, FaultProfile> e : plan.entrySet()) {
+        AgentRow row = rows.get(e.getKey());
+        if (row == null) {
+          continue;
+        }
+        finalStatus.merge(row.status, 1, Integer::sum);
+        if ("offline".equals(row.status) && (row.reason == null || row.reason.isBlank())) {
+          invariants.get("offline_has_reason").violate(row.name + ": offline without a reason");
+        }
+        if ("starting".equals(row.status) && row.registeredAt != null
+            && row.registeredAt.plus(config.maxTransition()).plus(config.leaseTtl()).plusSeconds(2).isBefore(now)) {
+          invariants.get("no_stuck_starting").violate(row.name + ": starting since " + row.registeredAt);
+        }
+        if (row.wakeAttempts > config.maxWakeAttempts()) {
+          invariants.get("wake_attempts_capped").violate(row.name + ": wake_attempts " + row.wakeAttempts);
+        }
+        String wedge = wedged(row, now);
+        if (wedge != null) {
+          wedged++;
+          if (wedgedExamples.size() < 10) {
+            wedgedExamples.add(row.name + ": " + wedge);
+          }
+        }
+        boolean ready = Set.of("ready", "busy").contains(row.status);
+        boolean offlineWithReason = "offline".equals(row.status) && row.reason != null;
+        if (e.getValue().endsReady() ? ready : offlineWithReason) {
+          converged++;
+          convergence.add(Duration.between(row.createdAt, row.statusChangedAt).toMillis());
+        } else if (unconverged.size() < 20) {
+          unconverged.add(new JsonObject().put("agent", row.name).put("profile", e.getValue().wireName())
+              .put("status", row.status).put("reason", row.reason).put("expected", e.getValue().expectation()));
+        }
+      }
+      // Wakes per provision epoch, from the event log: seed 01's budget holds for every cycle.
+      for (Row r : (run("SELECT a.name, e.provision_epoch, count(*) FROM lifecycle_events e "
+          + "JOIN agents a ON a.id = e.agent_id WHERE e.name = 'lifecycle.wake.sent' AND a.gateway_id = ANY($1) "
+          + "GROUP BY 1, 2 HAVING count(*) > " + config.maxWakeAttempts()))) {
+        invariants.get("wake_attempts_capped").violate(r.getString(0) + ": " + r.getLong(2) + " wakes in epoch " + r.getLong(1));
+      }
+      // Seed 04: every start of a task on an agent whose starts fail was rolled back (or ended the task).
+      for (Row r : (run("SELECT a.name, d.task_id, d.attempt FROM task_events d JOIN agents a ON a.id = d.agent_id "
+          + "WHERE d.name = 'task.dispatched' AND a.gateway_id = ANY($1) AND NOT EXISTS (SELECT 1 FROM task_events x WHERE x.task_id = d.task_id "
+          + "AND x.attempt = d.attempt AND x.name IN ('task.rolled_back', 'task.failed', 'task.requeued', 'task.delivered', 'task.processed'))"))) {
+        FaultProfile p = plan.get(r.getString(0));
+        if (p == FaultProfile.START_FAILURE_ERROR || p == FaultProfile.START_FAILURE_FALSE) {
+          invariants.get("dispatch_rolled_back").violate(r.getString(0) + ": task " + r.getUUID(1) + " attempt " + r.getInteger(2)
+              + " neither rolled back nor settled");
+        }
+      }
+      for (Row r : (run("SELECT a.name, t.id FROM tasks t JOIN agents a ON a.id = t.agent_id "
+          + "WHERE t.state IN ('delivered', 'processed') AND a.gateway_id = ANY($1)"))) {
+        FaultProfile p = plan.get(r.getString(0));
+        if (p == FaultProfile.START_FAILURE_ERROR || p == FaultProfile.START_FAILURE_FALSE) {
+          invariants.get("dispatch_rolled_back").violate(r.getString(0) + ": task " + r.getUUID(1)
+              + " counted as delivered though every start there fails");
+        }
+      }
+      for (Row r : (run("SELECT t.id FROM tasks t WHERE t.state = 'processed' AND t.gateway_id = ANY($1) AND NOT EXISTS "
+          + "(SELECT 1 FROM task_events e WHERE e.task_id = t.id AND e.name = 'task.delivered')"))) {
+        invariants.get("processed_implies_delivered").violate("task " + r.getUUID(0) + " processed without a delivery");
+      }
+
+      List<Long> detection = new ArrayList<>();
+      for (JsonObject a : simByName.values()) {
+        String crashed = a.getString("crashedAt");
+        if (crashed == null) {
+          continue;
+        }
+        Instant crashedAt = Instant.parse(crashed);
+        for (Row r : await(node.context().pool().preparedQuery("SELECT min(at) FROM lifecycle_events WHERE agent_id = $1 "
+            + "AND name = 'lifecycle.liveness.expired' AND at >= $2").execute(io.vertx.sqlclient.Tuple.of(
+                java.util.UUID.fromString(a.getString("agentId")), dev.rollcall.core.persistence.AgentRepository.utc(crashedAt))))) {
+          if (r.getOffsetDateTime(0) != null) {
+            detection.add(Duration.between(crashedAt, r.getOffsetDateTime(0).toInstant()).toMillis());
+          }
+        }
+      }
+      Map<String, Integer> tasks = new TreeMap<>();
+      for (Row r : (run("SELECT state, count(*) FROM tasks WHERE gateway_id = ANY($1) GROUP BY 1"))) {
+        tasks.put(r.getString(0), r.getLong(1).intValue());
+      }
+      Map<String, Integer> faults = new TreeMap<>();
+      plan.values().forEach(p -> faults.merge(p.wireName(), 1, Integer::sum));
+
+      JsonObject invariantJson = new JsonObject();
+      boolean allHold = true;
+      for (Map.Entry<String, Invariant> e : invariants.entrySet()) {
+        invariantJson.put(e.getKey(), e.getValue().toJson());
+        allHold &= e.getValue().violations == 0;
+      }
+      JsonObject settingsJson = new JsonObject();
+      config.describe().forEach(e -> settingsJson.put(e.getKey(), e.getValue()));
+      return new JsonObject()
+          .put("agents", options.agents())
+          .put("gateways", options.gateways())
+          .put("seed", options.seed())
+          .put("durationMs", options.duration().toMillis())
+          .put("settings", settingsJson)
+          .put("faults", new JsonObject(new LinkedHashMap<>(faults)))
+          .put("final_status", new JsonObject(new LinkedHashMap<>(finalStatus)))
+          .put("converged", converged)
+          .put("not_converged", unconverged)
+          .put("wedged", wedged)
+          .put("wedged_examples", new JsonArray(wedgedExamples))
+          .put("invariants", invariantJson)
+          .put("convergence_ms", percentiles(convergence))
+          .put("detection_ms", percentiles(detection))
+          .put("tasks", new JsonObject(new LinkedHashMap<>(tasks)))
+          .put("passed", allHold && wedged == 0);
+    }
+
+    /** A query over this run's gateways only ($1): the database may hold other fleets. */
+    private io.vertx.sqlclient.RowSet<Row> run(String sql) {
+      java.util.UUID[] ids = gatewayIds.values().stream().map(java.util.UUID::fromString).toArray(java.util.UUID[]::new);
+      return await(node.context().pool().preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.of(ids)));
+    }
+
+    /** A transitional state past its limit at the end of the run, or null. */
+    private String wedged(AgentRow row, Instant now) {
+      Duration slack = Duration.ofSeconds(5);
+      return switch (row.status) {
+        case "provisioning" -> row.updatedAt.plus(config.provisionTakeOverAfter()).plus(slack).isBefore(now)
+            ? "provisioning since " + row.updatedAt : null;
+        case "waking" -> (row.checkinDeadline == null ? row.updatedAt : row.checkinDeadline).plus(config.checkinDeadline())
+            .plus(slack).isBefore(now) ? "waking past its check-in deadline " + row.checkinDeadline : null;
+        case "starting" -> row.registeredAt != null && row.registeredAt.plus(config.maxTransition()).plus(config.leaseTtl())
+            .plus(config.suspicionWindow()).plus(slack).isBefore(now) ? "starting since " + row.registeredAt : null;
+        case "busy" -> !row.liveTask && row.statusChangedAt.plus(config.stuckBusyAfter()).plus(slack).isBefore(now)
+            ? "busy without a task since " + row.statusChangedAt : null;
+        default -> null;
+      };
+    }
+
+    private JsonObject call(String method, String url, JsonObject body, int expected) {
+      try {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+            .header("Authorization", admin).header("content-type", "application/json")
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != expected) {
+          throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return r.body().isBlank() ? new JsonObject() : new JsonObject(r.body());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** Writes the report and prints the human summary; returns the exit code (0 only when passed). */
+  int finish(JsonObject report) throws Exception {
+    if (options.report() != null) {
+      Files.writeString(options.report(), report.encodePrettily());
+    }
+    out.printf("%nchaos run: %d agents on %d gateways, seed %d, %s%n", report.getInteger("agents"), report.getInteger("gateways"),
+        report.getLong("seed"), Durations.format(options.duration()));
+    out.printf("%-30s %s%n", "faults", report.getJsonObject("faults").encode());
+    out.printf("%-30s %s%n", "final status", report.getJsonObject("final_status").encode());
+    out.printf("%-30s %d of %d%n", "converged", report.getInteger("converged"), report.getInteger("agents"));
+    report.getJsonArray("not_converged").forEach(o -> out.printf("%-30s %s%n", "  not converged", ((JsonObject) o).encode()));
+    out.printf("%-30s %d%n", "wedged", report.getInteger("wedged"));
+    out.printf("%-30s %s%n", "convergence ms (p50/p99/max)", triple(report.getJsonObject("convergence_ms")));
+    out.printf("%-30s %s%n", "detection ms (p50/p99/max)", triple(report.getJsonObject("detection_ms")));
+    out.printf("%-30s %s%n", "tasks", report.getJsonObject("tasks").encode());
+    out.println();
+    out.printf("%-30s %-6s %s%n", "invariant", "holds", "violations");
+    report.getJsonObject("invariants").forEach(e -> {
+      JsonObject inv = (JsonObject) e.getValue();
+      out.printf("%-30s %-6s %d%s%n", e.getKey(), inv.getBoolean("holds") ? "yes" : "NO", inv.getInteger("violations"),
+          inv.getJsonArray("examples").isEmpty() ? "" : "  e.g. " + inv.getJsonArray("examples").getString(0));
+    });
+    out.printf("%nPASSED: %s%s%n", report.getBoolean("passed") ? "yes" : "NO",
+        options.report() == null ? "" : " (report: " + options.report() + ")");
+    out.flush();
+    return report.getBoolean("passed") ? 0 : 1;
+  }
+
+  private static String triple(JsonObject p) {
+    return p.getValue("p50") + " / " + p.getValue("p99") + " / " + p.getValue("max");
+  }
+
+  static JsonObject percentiles(List<Long> values) {
+    if (values.isEmpty()) {
+      return new JsonObject().put("p50", null).put("p99", null).put("max", null).put("n", 0);
+    }
+    List<Long> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return new JsonObject().put("p50", sorted.get(sorted.size() / 2))
+        .put("p99", sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1)))
+        .put("max", sorted.get(sorted.size() - 1)).put("n", sorted.size());
+  }
+
+  private static final class Invariant {
+    int violations;
+    final List<String> examples = new ArrayList<>();
+
+    void violate(String example) {
+      violations++;
+      if (examples.size() < 5) {
+        examples.add(example);
+      }
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("holds", violations == 0).put("violations", violations).put("examples", new JsonArray(examples));
+    }
+  }
+
+  private record AgentRow(String id, String name, String status, String reason, String provisionError, int wakeAttempts,
+                          Instant createdAt, Instant statusChangedAt, Instant registeredAt, Instant updatedAt,
+                          Instant checkinDeadline, boolean liveTask) {
+  }
+
+  private static Instant instant(Row r, String column) {
+    var t = r.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant();
+  }
+
+  private static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("query failed: " + e.getMessage(), e);
+    }
+  }
+}

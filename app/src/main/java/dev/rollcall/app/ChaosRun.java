@@ -13,10 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +48,6 @@ final class ChaosRun {
 
   private final Options options;
   private final PrintWriter out;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   ChaosRun(Options options, PrintWriter out) {
     this.options = options;
@@ -104,7 +99,7 @@ final class ChaosRun {
     private final RollcallConfig config;
     private final String api;
     private final String simUrl;
-    private final String admin;
+    private final OperatorApi operator;
     private final Map<String, String> gatewayIds = new LinkedHashMap<>();
     private final Map<String, String> agentIds = new LinkedHashMap<>();
     private final Map<String, FaultProfile> plan;
@@ -115,7 +110,7 @@ final class ChaosRun {
       this.config = config;
       this.api = node.listeners().get(0).url();
       this.simUrl = simUrl;
-      this.admin = "Bearer " + config.adminToken().orElseThrow();
+      this.operator = new OperatorApi(config.adminToken().orElseThrow());
       Map<String, List<String>> byGateway = new LinkedHashMap<>();
       for (int g = 1; g <= options.gateways(); g++) {
         byGateway.put("gw-" + g, new ArrayList<>());
@@ -260,6 +255,27 @@ final class ChaosRun {
       Map<String, Integer> finalStatus = new TreeMap<>();
       List<Long> convergence = new ArrayList<>();
       JsonArray unconverged = new JsonArray();
+      // When each agent entered the stretch it ends in (ready/busy, or offline) for the last time: a task
+      // moving a ready agent to busy and back is not a new convergence.
+      Map<String, Instant> settledAt = new HashMap<>();
+      Map<String, Boolean> endsReady = new HashMap<>();
+      plan.forEach((name, profile) -> {
+        AgentRow row = rows.get(name);
+        if (row != null) {
+          endsReady.put(row.id, profile.endsReady());
+        }
+      });
+      for (Row r : run("SELECT e.agent_id, e.at, e.to_status FROM lifecycle_events e JOIN agents a ON a.id = e.agent_id "
+          + "WHERE e.to_status IS NOT NULL AND a.gateway_id = ANY($1) ORDER BY e.agent_id, e.id")) {
+        String id = r.getUUID(0).toString();
+        boolean terminal = Boolean.TRUE.equals(endsReady.get(id))
+            ? Set.of("ready", "busy").contains(r.getString(2)) : "offline".equals(r.getString(2));
+        if (!terminal) {
+          settledAt.remove(id);
+        } else {
+          settledAt.putIfAbsent(id, r.getOffsetDateTime(1).toInstant());
+        }
+      }
       for (Map.Entry<String, FaultProfile> e : plan.entrySet()) {
         AgentRow row = rows.get(e.getKey());
         if (row == null) {
@@ -287,7 +303,8 @@ final class ChaosRun {
         boolean offlineWithReason = "offline".equals(row.status) && row.reason != null;
         if (e.getValue().endsReady() ? ready : offlineWithReason) {
           converged++;
-          convergence.add(Duration.between(row.createdAt, row.statusChangedAt).toMillis());
+          Instant settled = settledAt.get(row.id);
+          convergence.add(Duration.between(row.createdAt, settled == null ? row.statusChangedAt : settled).toMillis());
         } else if (unconverged.size() < 20) {
           unconverged.add(new JsonObject().put("agent", row.name).put("profile", e.getValue().wireName())
               .put("status", row.status).put("reason", row.reason).put("expected", e.getValue().expectation()));
@@ -394,21 +411,7 @@ final class ChaosRun {
     }
 
     private JsonObject call(String method, String url, JsonObject body, int expected) {
-      try {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-            .header("Authorization", admin).header("content-type", "application/json")
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != expected) {
-          throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": " + r.body());
-        }
-        return r.body().isBlank() ? new JsonObject() : new JsonObject(r.body());
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
+      return operator.call(method, url, body, expected);
     }
   }
 

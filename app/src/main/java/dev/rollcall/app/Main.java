@@ -67,9 +67,11 @@ public final class Main implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       Node node;
+      java.util.List<dev.rollcall.core.node.RollcallModule> modules;
       try {
         RollcallConfig config = RollcallConfig.load(env, Optional.ofNullable(configFile));
-        node = Node.start(config, mode(), mode() == Node.Mode.DEV ? Modules.dev() : Modules.controlPlane());
+        modules = mode() == Node.Mode.DEV ? Modules.dev() : Modules.controlPlane();
+        node = Node.start(config, mode(), modules);
       } catch (ConfigException | StartupException e) {
         err.println("rollcall " + mode().name().toLowerCase() + ": " + e.getMessage());
         err.flush();
@@ -82,6 +84,17 @@ public final class Main implements Runnable {
       }, "rollcall-shutdown"));
       out.println("Rollcall " + mode().name().toLowerCase() + " is up:");
       out.print(node.banner());
+      out.flush(); // where it listens, at once: the simulated fleet below takes a moment
+      for (var module : modules) {
+        if (module instanceof dev.rollcall.gatewaysim.GatewaySimModule sim) {
+          try {
+            DevFleet.create(node, sim, out);
+          } catch (RuntimeException e) {
+            // A configured database may already hold a dev fleet: the stack is up all the same.
+            out.println("  Simulated fleet not created: " + e.getMessage());
+          }
+        }
+      }
       out.println("Stop with Ctrl-C.");
       out.flush();
       try {

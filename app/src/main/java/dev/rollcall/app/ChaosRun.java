@@ -103,6 +103,7 @@ final class ChaosRun {
     private final Map<String, String> gatewayIds = new LinkedHashMap<>();
     private final Map<String, String> agentIds = new LinkedHashMap<>();
     private final Map<String, FaultProfile> plan;
+    private final Map<String, List<String>> byGateway = new LinkedHashMap<>();
     private final Instant started = Instant.now();
 
     Scenario(Node node, RollcallConfig config, String simUrl) {
@@ -111,20 +112,20 @@ final class ChaosRun {
       this.api = node.listeners().get(0).url();
       this.simUrl = simUrl;
       this.operator = new OperatorApi(config.adminToken().orElseThrow());
-      Map<String, List<String>> byGateway = new LinkedHashMap<>();
+      // Gateway names carry the run's id: a second run against the same database must not collide.
+      String run = Long.toString(System.currentTimeMillis(), 36);
       for (int g = 1; g <= options.gateways(); g++) {
-        byGateway.put("gw-" + g, new ArrayList<>());
+        byGateway.put("gw-" + g + "-" + run, new ArrayList<>());
       }
       List<String> gateways = new ArrayList<>(byGateway.keySet());
       for (int a = 1; a <= options.agents(); a++) {
-        byGateway.get(gateways.get((a - 1) % gateways.size())).add(String.format("agent-%05d", a));
+        byGateway.get(gateways.get((a - 1) % gateways.size())).add(String.format("agent-%06d", a));
       }
       this.plan = FaultPlan.assign(options.seed(), byGateway, options.faults());
     }
 
     JsonObject play() throws Exception {
-      for (int g = 1; g <= options.gateways(); g++) {
-        String name = "gw-" + g;
+      for (String name : byGateway.keySet()) {
         JsonObject created = call("POST", api + "/api/v1/gateways", new JsonObject().put("name", name)
             .put("baseUrl", simUrl + "/gw/" + name).put("templateVersion", 1), 201);
         gatewayIds.put(name, created.getString("id"));
@@ -134,64 +135,57 @@ final class ChaosRun {
       call("PUT", simUrl + "/sim/faults", new JsonObject().put("assign", assign), 200);
 
       ExecutorService creators = Executors.newFixedThreadPool(8);
-      List<java.util.concurrent.Future<?>> creations = new ArrayList<>();
-      int index = 0;
-      List<String> gateways = new ArrayList<>(gatewayIds.keySet());
-      for (String agent : plan.keySet().stream().sorted().toList()) {
-        String gateway = gateways.get(index++ % gateways.size());
-        creations.add(creators.submit(() -> {
+      ScheduledExecutorService drivers = Executors.newScheduledThreadPool(2);
+      try {
+        List<java.util.concurrent.Future<?>> creations = new ArrayList<>();
+        byGateway.forEach((gateway, agents) -> agents.forEach(agent -> creations.add(creators.submit(() -> {
           JsonObject created = call("POST", api + "/api/v1/agents",
               new JsonObject().put("gatewayId", gatewayIds.get(gateway)).put("name", agent), 202);
           synchronized (agentIds) {
             agentIds.put(agent, created.getJsonObject("agent").getString("id"));
           }
           return null;
-        }));
-      }
-      for (var c : creations) {
-        c.get(60, TimeUnit.SECONDS);
-      }
-      creators.shutdown();
-
-      ScheduledExecutorService drivers = Executors.newScheduledThreadPool(2);
-      AtomicInteger tasksCreated = new AtomicInteger();
-      drivers.scheduleAtFixedRate(() -> {
-        try {
-          String gateway = gateways.get(tasksCreated.get() % gateways.size());
-          call("POST", api + "/api/v1/tasks", new JsonObject().put("gatewayId", gatewayIds.get(gateway))
-              .put("payload", new JsonObject().put("n", tasksCreated.get())), 201);
-          tasksCreated.incrementAndGet();
-        } catch (Exception e) {
-          // the driver keeps driving; a refused task shows in the report's task counts
+        }))));
+        for (var c : creations) {
+          c.get(60, TimeUnit.SECONDS);
         }
-      }, 500, 250, TimeUnit.MILLISECONDS);
-      Set<String> dark = new java.util.TreeSet<>();
-      plan.forEach((agent, profile) -> {
-        if (profile == FaultProfile.GATEWAY_OUTAGE) {
-          dark.add(gateways.get((Integer.parseInt(agent.substring(6)) - 1) % gateways.size()));
-        }
-      });
-      long outageAt = options.duration().toMillis() * 3 / 10;
-      long outageFor = options.duration().toMillis() / 4;
-      for (String gateway : dark) {
-        drivers.schedule(() -> call("POST", simUrl + "/sim/gateways/" + gateway + "/outage", new JsonObject().put("ms", outageFor), 200),
-            outageAt, TimeUnit.MILLISECONDS);
-      }
+        List<String> gateways = new ArrayList<>(gatewayIds.keySet());
+        AtomicInteger tasksCreated = new AtomicInteger();
+        drivers.scheduleAtFixedRate(() -> {
+          try {
+            String gateway = gateways.get(tasksCreated.get() % gateways.size());
+            call("POST", api + "/api/v1/tasks", new JsonObject().put("gatewayId", gatewayIds.get(gateway))
+                .put("payload", new JsonObject().put("n", tasksCreated.get())), 201);
+            tasksCreated.incrementAndGet();
+          } catch (RuntimeException e) {
+            // the driver keeps driving; a refused task shows in the report's task counts
+          }
+        }, 500, 250, TimeUnit.MILLISECONDS);
+        long outageAt = options.duration().toMillis() * 3 / 10;
+        long outageFor = options.duration().toMillis() / 4;
+        byGateway.forEach((gateway, agents) -> {
+          if (!agents.isEmpty() && agents.stream().allMatch(a -> plan.get(a) == FaultProfile.GATEWAY_OUTAGE)) {
+            drivers.schedule(() -> call("POST", simUrl + "/sim/gateways/" + gateway + "/outage",
+                new JsonObject().put("ms", outageFor), 200), outageAt, TimeUnit.MILLISECONDS);
+          }
+        });
 
-      long end = System.nanoTime() + options.duration().toNanos();
-      while (System.nanoTime() < end) {
-        TimeUnit.MILLISECONDS.sleep(Math.min(5_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
-        out.printf("chaos %3ds: %s, tasks created %d%n", Duration.between(started, Instant.now()).toSeconds(),
-            statusLine(), tasksCreated.get());
-        out.flush();
+        long end = System.nanoTime() + options.duration().toNanos();
+        while (System.nanoTime() < end) {
+          TimeUnit.MILLISECONDS.sleep(Math.min(5_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+          out.printf("chaos %3ds: %s, tasks created %d%n", Duration.between(started, Instant.now()).toSeconds(),
+              statusLine(), tasksCreated.get());
+          out.flush();
+        }
+      } finally {
+        creators.shutdownNow();
+        drivers.shutdownNow();
       }
-      drivers.shutdownNow();
       // Settle: faults stop being injected (no new tasks or outages); the fleet gets the time seed 01's
       // escalation and one recovery need to finish.
-      Duration settle = settleTime();
-      long settleEnd = System.nanoTime() + settle.toNanos();
+      long settleEnd = System.nanoTime() + settleTime().toNanos();
       JsonObject report = report();
-      while (System.nanoTime() < settleEnd && (report.getInteger("wedged") > 0 || report.getInteger("converged") < options.agents())) {
+      while (System.nanoTime() < settleEnd && !report.getBoolean("passed")) {
         TimeUnit.SECONDS.sleep(1);
         report = report();
       }
@@ -231,7 +225,7 @@ final class ChaosRun {
 
       Map<String, Invariant> invariants = new LinkedHashMap<>();
       for (String name : List.of("single_instance_per_agent", "no_permanent_401", "offline_has_reason", "no_stuck_starting",
-          "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped")) {
+          "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped", "crash_detected")) {
         invariants.put(name, new Invariant());
       }
       Duration permanent401 = config.checkinDeadline().multipliedBy(config.maxWakeAttempts() + 2).plus(config.leaseTtl())
@@ -243,9 +237,11 @@ final class ChaosRun {
         }
         for (Object o : a.getJsonArray("instances")) {
           JsonObject i = (JsonObject) o;
-          String since = i.getString("unauthorizedSince");
-          if (!i.getBoolean("stopped") && since != null && Instant.parse(since).plus(permanent401).isBefore(now)) {
-            invariants.get("no_permanent_401").violate(a.getString("name") + ": 401 since " + since);
+          // The longest 401 streak the instance ever had, ended or still going: not just the end state.
+          long longest = i.getLong("longestUnauthorizedMs", 0L);
+          if (longest > permanent401.toMillis()) {
+            invariants.get("no_permanent_401").violate(a.getString("name") + ": 401 for " + longest + " ms (instance "
+                + i.getString("instanceId") + ")");
           }
         }
       }
@@ -265,9 +261,28 @@ final class ChaosRun {
           endsReady.put(row.id, profile.endsReady());
         }
       });
-      for (Row r : run("SELECT e.agent_id, e.at, e.to_status FROM lifecycle_events e JOIN agents a ON a.id = e.agent_id "
+      // Seed 02 over the whole run: no stretch in starting longer than max_transition, or than a lease and a
+      // suspicion window for an agent that stopped heartbeating (it goes offline then), with 2 s of slack.
+      Duration startingLimit = (config.maxTransition().compareTo(config.leaseTtl().plus(config.suspicionWindow())) > 0
+          ? config.maxTransition() : config.leaseTtl().plus(config.suspicionWindow())).plusSeconds(2);
+      Map<String, Instant> startingSince = new HashMap<>();
+      Map<String, String> nameById = new HashMap<>();
+      rows.values().forEach(row -> nameById.put(row.id, row.name));
+      for (Row r : run("SELECT e.agent_id, e.at, e.to_status, e.detail FROM lifecycle_events e JOIN agents a ON a.id = e.agent_id "
           + "WHERE e.to_status IS NOT NULL AND a.gateway_id = ANY($1) ORDER BY e.agent_id, e.id")) {
         String id = r.getUUID(0).toString();
+        Instant at = r.getOffsetDateTime(1).toInstant();
+        Instant since = startingSince.remove(id);
+        if (since != null && Duration.between(since, at).compareTo(startingLimit) > 0) {
+          invariants.get("no_stuck_starting").violate(nameById.get(id) + ": starting for " + Duration.between(since, at).toMillis() + " ms");
+        }
+        if ("starting".equals(r.getString(2))) {
+          startingSince.put(id, at);
+        }
+        JsonObject detail = r.getJsonObject(3);
+        if ("offline".equals(r.getString(2)) && (detail == null || detail.getString("reason", "").isBlank())) {
+          invariants.get("offline_has_reason").violate(nameById.get(id) + ": went offline at " + at + " without a reason");
+        }
         boolean terminal = Boolean.TRUE.equals(endsReady.get(id))
             ? Set.of("ready", "busy").contains(r.getString(2)) : "offline".equals(r.getString(2));
         if (!terminal) {
@@ -285,9 +300,9 @@ final class ChaosRun {
         if ("offline".equals(row.status) && (row.reason == null || row.reason.isBlank())) {
           invariants.get("offline_has_reason").violate(row.name + ": offline without a reason");
         }
-        if ("starting".equals(row.status) && row.registeredAt != null
-            && row.registeredAt.plus(config.maxTransition()).plus(config.leaseTtl()).plusSeconds(2).isBefore(now)) {
-          invariants.get("no_stuck_starting").violate(row.name + ": starting since " + row.registeredAt);
+        Instant stillStarting = startingSince.get(row.id);
+        if (stillStarting != null && Duration.between(stillStarting, now).compareTo(startingLimit) > 0) {
+          invariants.get("no_stuck_starting").violate(row.name + ": starting since " + stillStarting);
         }
         if (row.wakeAttempts > config.maxWakeAttempts()) {
           invariants.get("wake_attempts_capped").violate(row.name + ": wake_attempts " + row.wakeAttempts);
@@ -299,7 +314,9 @@ final class ChaosRun {
             wedgedExamples.add(row.name + ": " + wedge);
           }
         }
-        boolean ready = Set.of("ready", "busy").contains(row.status);
+        // Ready in the database and alive on the simulator's side: a registered instance of its epoch that
+        // heartbeated lately (a crash the control plane missed would otherwise count as converged).
+        boolean ready = Set.of("ready", "busy").contains(row.status) && aliveInSim(simByName.get(row.name), now);
         boolean offlineWithReason = "offline".equals(row.status) && row.reason != null;
         if (e.getValue().endsReady() ? ready : offlineWithReason) {
           converged++;
@@ -310,6 +327,15 @@ final class ChaosRun {
               .put("status", row.status).put("reason", row.reason).put("expected", e.getValue().expectation()));
         }
       }
+      // A delivered task whose ack never came (the agent works 150 ms): stuck work is wedged too.
+      Instant ackedBefore = now.minusSeconds(10);
+      for (Row r : run("SELECT t.id, t.delivered_at FROM tasks t WHERE t.gateway_id = ANY($1) AND t.state = 'delivered' "
+          + "AND t.delivered_at < '" + ackedBefore + "'::timestamptz")) {
+        wedged++;
+        if (wedgedExamples.size() < 10) {
+          wedgedExamples.add("task " + r.getUUID(0) + ": delivered since " + r.getOffsetDateTime(1) + ", never acknowledged");
+        }
+      }
       // Wakes per provision epoch, from the event log: seed 01's budget holds for every cycle.
       for (Row r : (run("SELECT a.name, e.provision_epoch, count(*) FROM lifecycle_events e "
           + "JOIN agents a ON a.id = e.agent_id WHERE e.name = 'lifecycle.wake.sent' AND a.gateway_id = ANY($1) "
@@ -317,8 +343,10 @@ final class ChaosRun {
         invariants.get("wake_attempts_capped").violate(r.getString(0) + ": " + r.getLong(2) + " wakes in epoch " + r.getLong(1));
       }
       // Seed 04: every start of a task on an agent whose starts fail was rolled back (or ended the task).
+      // Starts still within their confirmation window are not judged yet.
+      Instant settledBefore = now.minus(config.gatewayTimeout()).minus(config.startConfirmWindow()).minusSeconds(1);
       for (Row r : (run("SELECT a.name, d.task_id, d.attempt FROM task_events d JOIN agents a ON a.id = d.agent_id "
-          + "WHERE d.name = 'task.dispatched' AND a.gateway_id = ANY($1) AND NOT EXISTS (SELECT 1 FROM task_events x WHERE x.task_id = d.task_id "
+          + "WHERE d.name = 'task.dispatched' AND a.gateway_id = ANY($1) AND d.at < '" + settledBefore + "'::timestamptz AND NOT EXISTS (SELECT 1 FROM task_events x WHERE x.task_id = d.task_id "
           + "AND x.attempt = d.attempt AND x.name IN ('task.rolled_back', 'task.failed', 'task.requeued', 'task.delivered', 'task.processed'))"))) {
         FaultProfile p = plan.get(r.getString(0));
         if (p == FaultProfile.START_FAILURE_ERROR || p == FaultProfile.START_FAILURE_FALSE) {
@@ -326,8 +354,8 @@ final class ChaosRun {
               + " neither rolled back nor settled");
         }
       }
-      for (Row r : (run("SELECT a.name, t.id FROM tasks t JOIN agents a ON a.id = t.agent_id "
-          + "WHERE t.state IN ('delivered', 'processed') AND a.gateway_id = ANY($1)"))) {
+      for (Row r : (run("SELECT a.name, e.task_id FROM task_events e JOIN agents a ON a.id = e.agent_id "
+          + "WHERE e.name = 'task.delivered' AND a.gateway_id = ANY($1)"))) {
         FaultProfile p = plan.get(r.getString(0));
         if (p == FaultProfile.START_FAILURE_ERROR || p == FaultProfile.START_FAILURE_FALSE) {
           invariants.get("dispatch_rolled_back").violate(r.getString(0) + ": task " + r.getUUID(1)
@@ -335,7 +363,7 @@ final class ChaosRun {
         }
       }
       for (Row r : (run("SELECT t.id FROM tasks t WHERE t.state = 'processed' AND t.gateway_id = ANY($1) AND NOT EXISTS "
-          + "(SELECT 1 FROM task_events e WHERE e.task_id = t.id AND e.name = 'task.delivered')"))) {
+          + "(SELECT 1 FROM task_events e WHERE e.task_id = t.id AND e.attempt = t.attempt AND e.name = 'task.delivered')"))) {
         invariants.get("processed_implies_delivered").violate("task " + r.getUUID(0) + " processed without a delivery");
       }
 
@@ -351,6 +379,8 @@ final class ChaosRun {
                 java.util.UUID.fromString(a.getString("agentId")), dev.rollcall.core.persistence.AgentRepository.utc(crashedAt))))) {
           if (r.getOffsetDateTime(0) != null) {
             detection.add(Duration.between(crashedAt, r.getOffsetDateTime(0).toInstant()).toMillis());
+          } else if (crashedAt.plus(config.leaseTtl()).plus(config.suspicionWindow()).plusSeconds(5).isBefore(now)) {
+            invariants.get("crash_detected").violate(a.getString("name") + ": crashed at " + crashed + ", never judged offline");
           }
         }
       }
@@ -385,7 +415,8 @@ final class ChaosRun {
           .put("convergence_ms", percentiles(convergence))
           .put("detection_ms", percentiles(detection))
           .put("tasks", new JsonObject(new LinkedHashMap<>(tasks)))
-          .put("passed", allHold && wedged == 0);
+          .put("evidence", evidence(simByName))
+          .put("passed", allHold && wedged == 0 && converged == options.agents());
     }
 
     /** A query over this run's gateways only ($1): the database may hold other fleets. */
@@ -394,13 +425,55 @@ final class ChaosRun {
       return await(node.context().pool().preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.of(ids)));
     }
 
+    /** The simulator's side of "ready": a registered, running instance of its epoch heartbeated lately. */
+    private boolean aliveInSim(JsonObject agent, Instant now) {
+      if (agent == null) {
+        return false;
+      }
+      Instant recent = now.minus(config.heartbeatInterval().multipliedBy(4)).minusSeconds(1);
+      for (Object o : agent.getJsonArray("instances")) {
+        JsonObject i = (JsonObject) o;
+        if (!i.getBoolean("stopped") && i.getBoolean("registered") && i.getLong("epoch").equals(agent.getLong("epoch"))
+            && i.getString("lastOkAt") != null && Instant.parse(i.getString("lastOkAt")).isAfter(recent)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** That the faults really fired: counts from both sides, per kind. */
+    private JsonObject evidence(Map<String, JsonObject> simByName) {
+      int duplicates = 0;
+      int streaks401 = 0;
+      int crashes = 0;
+      for (JsonObject a : simByName.values()) {
+        duplicates += a.getInteger("duplicateRefusals");
+        crashes += a.getString("crashedAt") == null ? 0 : 1;
+        for (Object o : a.getJsonArray("instances")) {
+          streaks401 += ((JsonObject) o).getInteger("unauthorizedStreaks", 0);
+        }
+      }
+      JsonObject evidence = new JsonObject().put("duplicate_instances_refused", duplicates).put("unauthorized_streaks", streaks401)
+          .put("crashes", crashes);
+      for (Row r : run("SELECT e.name, count(*) FROM lifecycle_events e JOIN agents a ON a.id = e.agent_id WHERE a.gateway_id = ANY($1) "
+          + "AND e.name IN ('lifecycle.reconcile.promoted', 'lifecycle.liveness.expired', 'lifecycle.reconcile.max_attempts_reached', "
+          + "'lifecycle.reconcile.retriggered') GROUP BY 1")) {
+        evidence.put(r.getString(0), r.getLong(1));
+      }
+      for (Row r : run("SELECT e.name, count(*) FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE t.gateway_id = ANY($1) "
+          + "AND e.name IN ('task.rolled_back', 'task.start_unconfirmed') GROUP BY 1")) {
+        evidence.put(r.getString(0), r.getLong(1));
+      }
+      return evidence;
+    }
+
     /** A transitional state past its limit at the end of the run, or null. */
     private String wedged(AgentRow row, Instant now) {
       Duration slack = Duration.ofSeconds(5);
       return switch (row.status) {
         case "provisioning" -> row.updatedAt.plus(config.provisionTakeOverAfter()).plus(slack).isBefore(now)
             ? "provisioning since " + row.updatedAt : null;
-        case "waking" -> (row.checkinDeadline == null ? row.updatedAt : row.checkinDeadline).plus(config.checkinDeadline())
+        case "waking" -> (row.checkinDeadline == null ? row.updatedAt.plus(config.provisionTakeOverAfter()) : row.checkinDeadline)
             .plus(slack).isBefore(now) ? "waking past its check-in deadline " + row.checkinDeadline : null;
         case "starting" -> row.registeredAt != null && row.registeredAt.plus(config.maxTransition()).plus(config.leaseTtl())
             .plus(config.suspicionWindow()).plus(slack).isBefore(now) ? "starting since " + row.registeredAt : null;
@@ -430,6 +503,7 @@ final class ChaosRun {
     out.printf("%-30s %s%n", "convergence ms (p50/p99/max)", triple(report.getJsonObject("convergence_ms")));
     out.printf("%-30s %s%n", "detection ms (p50/p99/max)", triple(report.getJsonObject("detection_ms")));
     out.printf("%-30s %s%n", "tasks", report.getJsonObject("tasks").encode());
+    out.printf("%-30s %s%n", "evidence (the faults fired)", report.getJsonObject("evidence").encode());
     out.println();
     out.printf("%-30s %-6s %s%n", "invariant", "holds", "violations");
     report.getJsonObject("invariants").forEach(e -> {

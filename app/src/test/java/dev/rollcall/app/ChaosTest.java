@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ChaosTest {
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 150, unit = java.util.concurrent.TimeUnit.SECONDS)
   void everyAgentConvergesAndEveryInvariantHoldsWithEveryFaultPresent(@TempDir Path dir) throws Exception {
     TestServers servers = TestServers.get();
     Map<FaultProfile, Double> faults = FaultPlan.parseShares(Arrays.stream(FaultProfile.values())
@@ -46,7 +47,7 @@ class ChaosTest {
     assertThat(report.getInteger("wedged")).isZero();
     assertThat(report.getInteger("converged")).as(summary).isEqualTo(200);
     for (String invariant : new String[] {"single_instance_per_agent", "no_permanent_401", "offline_has_reason",
-        "no_stuck_starting", "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped"}) {
+        "no_stuck_starting", "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped", "crash_detected"}) {
       JsonObject inv = report.getJsonObject("invariants").getJsonObject(invariant);
       assertThat(inv.getBoolean("holds")).as(invariant + ": " + inv.encode()).isTrue();
       assertThat(inv.getInteger("violations")).isZero();
@@ -57,6 +58,14 @@ class ChaosTest {
     }
     assertThat(report.getJsonObject("detection_ms").getInteger("n")).as("crash-later agents detected").isEqualTo(10);
     assertThat(report.getJsonObject("tasks").getInteger("processed", 0)).isPositive();
+    JsonObject evidence = report.getJsonObject("evidence");
+    assertThat(evidence.getInteger("duplicate_instances_refused")).as("double-boot: the second instance refused").isPositive();
+    assertThat(evidence.getInteger("unauthorized_streaks")).as("unauthorized: 401s happened").isPositive();
+    assertThat(evidence.getInteger("crashes")).as("crash-later").isEqualTo(10);
+    assertThat(evidence.getLong("lifecycle.reconcile.promoted", 0L)).as("stuck-starting: promoted").isGreaterThanOrEqualTo(10);
+    assertThat(evidence.getLong("task.rolled_back", 0L)).as("start failures: rolled back").isPositive();
+    assertThat(evidence.getLong("lifecycle.reconcile.max_attempts_reached", 0L)).as("never checking in: seed 01's verdict")
+        .isGreaterThanOrEqualTo(20);
     assertThat(report.getJsonObject("final_status").getInteger("offline"))
         .as("crash-on-boot and stale-template agents end offline with a reason").isEqualTo(20);
     // The report file is the same JSON, and the human summary is a table, not a dump.

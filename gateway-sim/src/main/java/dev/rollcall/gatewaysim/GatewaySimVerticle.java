@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code GET /sim/state}: every agent (profile, epoch, instances, crashes, 401 streaks) and gateway;</li>
- *   <li>{@code PUT /sim/faults} {@code {"assign": {"<agent name or id>": "<profile>"}}}: set profiles;</li>
+ *   <li>{@code PUT /sim/faults} {@code {"assign": {"<agent name or id>": "<profile>"}}}: set profiles
+ *       ({@code gateway-outage} only labels an agent; the outage itself is the call below);</li>
  *   <li>{@code POST /sim/gateways/<name>/outage} {@code {"ms": 5000}}: the gateway goes dark, then returns.</li>
  * </ul>
  */
@@ -73,7 +74,11 @@ public final class GatewaySimVerticle extends VerticleBase {
     router.get("/sim/state").handler(rc -> rc.json(sim.snapshot()));
     router.put("/sim/faults").handler(rc -> {
       JsonObject body = jsonBody(rc);
-      JsonObject assign = body == null ? null : body.getJsonObject("assign");
+      if (body == null) {
+        error(rc, 400, "malformed_json", "the body must be a JSON object");
+        return;
+      }
+      JsonObject assign = body.getValue("assign") instanceof JsonObject o ? o : null;
       if (assign == null) {
         error(rc, 400, "missing_field", "body must be {\"assign\": {\"<agent name or id>\": \"<profile>\"}}");
         return;
@@ -92,7 +97,7 @@ public final class GatewaySimVerticle extends VerticleBase {
     });
     router.post("/sim/gateways/:gateway/outage").handler(rc -> {
       JsonObject body = jsonBody(rc);
-      Long ms = body == null ? null : body.getLong("ms");
+      Long ms = body != null && body.getValue("ms") instanceof Number n ? n.longValue() : null;
       if (ms == null || ms <= 0 || ms > 3_600_000) {
         error(rc, 400, "invalid_duration", "body must be {\"ms\": <1..3600000>}");
         return;

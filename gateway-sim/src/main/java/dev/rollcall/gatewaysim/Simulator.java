@@ -39,7 +39,6 @@ final class Simulator {
   private final Vertx vertx;
   private final WebClient client;
   private final Settings settings;
-  private final Random random;
   private final Map<String, FaultProfile> plannedByName = new HashMap<>();
   private final Map<String, SimAgent> agents = new LinkedHashMap<>();
   private final Map<String, SimGateway> gateways = new LinkedHashMap<>();
@@ -47,7 +46,6 @@ final class Simulator {
   Simulator(Vertx vertx, Settings settings) {
     this.vertx = vertx;
     this.settings = settings;
-    this.random = new Random(settings.seed());
     // Vert.x 5: pool sizes are PoolOptions, not client options.
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000).setUserAgent("rollcall-gateway-sim"),
         new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
@@ -62,7 +60,8 @@ final class Simulator {
   /** Starts an instance for this provision attempt, replacing instances of older epochs. */
   void provision(String gatewayName, String agentId, JsonObject body) {
     SimAgent agent = agents.computeIfAbsent(agentId, id -> new SimAgent(id, body.getString("name", id), gatewayName,
-        plannedByName.getOrDefault(body.getString("name", id), plannedByName.getOrDefault(id, FaultProfile.HEALTHY)), agents.size()));
+        plannedByName.getOrDefault(body.getString("name", id), plannedByName.getOrDefault(id, FaultProfile.HEALTHY)),
+        settings.seed()));
     long epoch = body.getLong("provisionEpoch", 0L);
     if (epoch < agent.epoch) {
       return; // a late call for a replaced attempt
@@ -146,7 +145,7 @@ final class Simulator {
       for (Instance i : agent.running(agent.epoch)) {
         if (entry.getString("credential") != null && i.credential != null) {
           i.credential = entry.getString("credential");
-          i.unauthorizedSince = null;
+          i.endUnauthorized();
         }
         if (i.waitingForSync) {
           i.waitingForSync = false;
@@ -166,6 +165,7 @@ final class Simulator {
       FaultProfile p = profiles.getOrDefault(agent.name, profiles.get(agent.id));
       if (p != null) {
         agent.profile = p;
+        agent.running(agent.epoch).forEach(this::armCrash); // crash-later switched on at run time
       }
     }
   }
@@ -200,7 +200,10 @@ final class Simulator {
         }
         instances.add(new JsonObject().put("instanceId", i.instanceId).put("epoch", i.epoch).put("registered", i.registered)
             .put("stopped", i.stopped).put("stopReason", i.stopReason).put("heartbeatsOk", i.heartbeatsOk)
-            .put("unauthorizedSince", i.unauthorizedSince == null ? null : i.unauthorizedSince.toString()));
+            .put("lastOkAt", i.lastOkAt == null ? null : i.lastOkAt.toString())
+            .put("unauthorizedSince", i.unauthorizedSince == null ? null : i.unauthorizedSince.toString())
+            .put("longestUnauthorizedMs", i.longestUnauthorizedMs(Instant.now()))
+            .put("unauthorizedStreaks", i.unauthorizedStreaks));
       }
       list.add(new JsonObject().put("agentId", a.id).put("name", a.name).put("gateway", a.gateway)
           .put("profile", a.profile.wireName()).put("epoch", a.epoch).put("wakes", a.wakes)
@@ -223,8 +226,9 @@ final class Simulator {
       Instance instance = new Instance(agent, epoch, agent.ticket, "sim-" + agent.name + "-e" + epoch + "-" + agent.instances.size());
       agent.instances.add(instance);
       long delay = switch (agent.profile) {
-        case SLOW_START -> (long) (settings.slowStart().toMillis() * (agent.index % 2 == 0 ? 0.7 : 1.3));
-        default -> 20 + random.nextInt(150);
+        // Just before or just after the deadline, by a hash of the name: the same agents every run.
+        case SLOW_START -> (long) (settings.slowStart().toMillis() * (Math.floorMod(agent.name.hashCode(), 2) == 0 ? 0.7 : 1.3));
+        default -> 20 + agent.random.nextInt(150);
       };
       vertx.setTimer(delay, t -> boot(instance));
     }
@@ -260,10 +264,7 @@ final class Simulator {
               instance.credential = body.getString("credential");
               instance.registered = true;
               long interval = body.getLong("heartbeatIntervalMs", 1000L);
-              if (agent.profile == FaultProfile.CRASH_LATER && agent.crashedAt == null) {
-                long after = settings.crashLaterAfter().toMillis();
-                vertx.setTimer(after + random.nextInt((int) Math.max(1, after / 2)), t -> crash(instance));
-              }
+              armCrash(instance);
               heartbeat(instance, interval);
             }
             case 409, 410 -> {
@@ -300,7 +301,12 @@ final class Simulator {
           switch (r.statusCode()) {
             case 200 -> {
               instance.heartbeatsOk++;
-              instance.unauthorizedSince = null;
+              instance.lastOkAt = Instant.now();
+              instance.endUnauthorized();
+              JsonObject successor = body.getJsonObject("successor");
+              if (successor != null && successor.getString("credential") != null) {
+                instance.credential = successor.getString("credential"); // a credential close to expiry is replaced
+              }
               if (agent.profile == FaultProfile.UNAUTHORIZED && !agent.drifted && instance.heartbeatsOk >= 3) {
                 agent.drifted = true; // the credential drifts: a wrong one from now on
                 instance.credential = instance.credential.substring(0, instance.credential.length() - 1)
@@ -311,6 +317,7 @@ final class Simulator {
             case 401 -> {
               if (instance.unauthorizedSince == null) {
                 instance.unauthorizedSince = Instant.now();
+                instance.unauthorizedStreaks++;
               }
               heartbeat(instance, intervalMs); // keeps trying: a real runtime does not give up on its own
             }
@@ -327,17 +334,31 @@ final class Simulator {
         .onFailure(e -> retry(instance, attempt, null, () -> beat(instance, intervalMs, attempt + 1)));
   }
 
-  private Future<?> report(Instance instance, String taskId, int attempt, String what) {
+  /** A task report, retried with backoff until the control plane answers it (200) or refuses it for good (4xx). */
+  private Future<Void> report(Instance instance, String taskId, int attempt, String what) {
+    return Future.future(done -> report(instance, taskId, attempt, what, 0, done));
+  }
+
+  private void report(Instance instance, String taskId, int attempt, String what, int tries, io.vertx.core.Promise<Void> done) {
     if (instance.stopped) {
-      return Future.succeededFuture();
+      done.tryComplete();
+      return;
     }
-    return send(instance, "/api/v1/agents/" + instance.agent.id + "/tasks/" + taskId + "/" + what, instance.credential,
+    send(instance, "/api/v1/agents/" + instance.agent.id + "/tasks/" + taskId + "/" + what, instance.credential,
         new JsonObject().put("attempt", attempt).put("result", new JsonObject().put("ok", true)))
         .onSuccess(r -> {
-          if ("ack".equals(what) && r.statusCode() == 200) {
-            instance.agent.tasksAcked++;
+          if (r.statusCode() == 200) {
+            if ("ack".equals(what)) {
+              instance.agent.tasksAcked++;
+            }
+            done.tryComplete();
+          } else if (r.statusCode() == 429 || r.statusCode() >= 500 || r.statusCode() == 401) {
+            retry(instance, tries, r, () -> report(instance, taskId, attempt, what, tries + 1, done));
+          } else {
+            done.tryComplete(); // superseded, unknown: nothing to report any more
           }
-        });
+        })
+        .onFailure(e -> retry(instance, tries, null, () -> report(instance, taskId, attempt, what, tries + 1, done)));
   }
 
   /** Backoff 200 ms doubling to 5 s, with jitter; honours Retry-After. */
@@ -346,27 +367,31 @@ final class Simulator {
       return;
     }
     long backoff = Math.min(5_000, 200L << Math.min(attempt, 5));
+    long delay = backoff / 2 + instance.agent.random.nextInt((int) Math.max(1, backoff / 2));
     String retryAfter = response == null ? null : response.getHeader("Retry-After");
     if (retryAfter != null) {
       try {
-        backoff = Math.max(backoff, Long.parseLong(retryAfter.trim()) * 1000);
+        delay = Math.max(delay, Long.parseLong(retryAfter.trim()) * 1000); // never sooner than told
       } catch (NumberFormatException ignored) {
-        // keep the computed backoff
+        // keep the computed delay
       }
     }
-    vertx.setTimer(backoff / 2 + random.nextInt((int) Math.max(1, backoff / 2)), t -> again.run());
+    vertx.setTimer(Math.max(1, delay), t -> again.run());
   }
 
   /** One call to the control plane; a flaky-network agent loses or delays a share of them. */
   private Future<HttpResponse<Buffer>> send(Instance instance, String path, String credential, JsonObject body) {
     SimAgent agent = instance.agent;
+    if (dark(agent.gateway)) {
+      return Future.failedFuture("cut off: the gateway is dark (simulated outage)");
+    }
     if (agent.profile == FaultProfile.FLAKY_NETWORK) {
-      double roll = random.nextDouble();
+      double roll = agent.random.nextDouble();
       if (roll < settings.flakyShare()) {
         return Future.failedFuture("dropped (simulated flaky network)");
       }
       if (roll < 2 * settings.flakyShare()) {
-        long delay = 50 + random.nextInt(250);
+        long delay = 50 + agent.random.nextInt(250);
         return Future.future(p -> vertx.setTimer(delay, t -> post(agent, path, credential, body).onComplete(p)));
       }
     }
@@ -381,6 +406,20 @@ final class Simulator {
     return request.sendJsonObject(body);
   }
 
+  /** A crash-later agent's registered instance dies once, some time later (also when the fault is switched on at run time). */
+  private void armCrash(Instance instance) {
+    SimAgent agent = instance.agent;
+    if (agent.profile != FaultProfile.CRASH_LATER || agent.crashedAt != null || agent.crashArmed || !instance.registered) {
+      return;
+    }
+    agent.crashArmed = true;
+    long after = settings.crashLaterAfter().toMillis();
+    vertx.setTimer(after + agent.random.nextInt((int) Math.max(1, after / 2)), t -> {
+      agent.crashArmed = false;
+      crash(instance);
+    });
+  }
+
   private void crash(Instance instance) {
     if (instance.stopped || instance.agent.crashedAt != null) {
       return;
@@ -391,6 +430,7 @@ final class Simulator {
 
   private void stop(Instance instance, String reason) {
     if (!instance.stopped) {
+      instance.endUnauthorized();
       instance.stopped = true;
       instance.stopReason = reason;
       LOG.atDebug().addKeyValue("event", "sim.instance_stopped").addKeyValue("agent_id", instance.agent.id)
@@ -428,7 +468,8 @@ final class Simulator {
     final String id;
     final String name;
     final String gateway;
-    final int index;
+    /** This agent's own randomness, from the seed and its name: the same agent behaves the same in every run. */
+    final Random random;
     FaultProfile profile;
     long epoch;
     String ticket;
@@ -436,6 +477,7 @@ final class Simulator {
     int templateVersion = 1;
     int wakes;
     boolean drifted;
+    boolean crashArmed;
     /** A template sync reached this agent: a stale-template agent checks in from then on. */
     boolean templatesSynced;
     Instant crashedAt;
@@ -444,12 +486,12 @@ final class Simulator {
     int tasksAcked;
     final List<Instance> instances = new ArrayList<>();
 
-    SimAgent(String id, String name, String gateway, FaultProfile profile, int index) {
+    SimAgent(String id, String name, String gateway, FaultProfile profile, long seed) {
       this.id = id;
       this.name = name;
       this.gateway = gateway;
       this.profile = profile;
-      this.index = index;
+      this.random = new Random(seed ^ name.hashCode());
     }
 
     List<Instance> running(long epoch) {
@@ -468,7 +510,23 @@ final class Simulator {
     String stopReason;
     boolean waitingForSync;
     int heartbeatsOk;
+    Instant lastOkAt;
     Instant unauthorizedSince;
+    long longestUnauthorizedMs;
+    int unauthorizedStreaks;
+
+    /** A 401 streak ends (a good answer, a new credential, or the instance stops): remember the longest. */
+    void endUnauthorized() {
+      if (unauthorizedSince != null) {
+        longestUnauthorizedMs = Math.max(longestUnauthorizedMs, java.time.Duration.between(unauthorizedSince, Instant.now()).toMillis());
+        unauthorizedSince = null;
+      }
+    }
+
+    long longestUnauthorizedMs(Instant now) {
+      return unauthorizedSince == null ? longestUnauthorizedMs
+          : Math.max(longestUnauthorizedMs, java.time.Duration.between(unauthorizedSince, now).toMillis());
+    }
 
     Instance(SimAgent agent, long epoch, String ticket, String instanceId) {
       this.agent = agent;

@@ -3,7 +3,9 @@ package dev.rollcall.core.http;
 import dev.rollcall.core.auth.OperatorAuth;
 import dev.rollcall.core.health.ReadinessChecks;
 import dev.rollcall.core.node.NodeContext;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
@@ -19,6 +21,10 @@ import java.util.List;
  * all of the traffic. The app's HTTP verticle and the test harness build routers the same way, here.
  */
 public final class NodeRouters {
+  /** Where the OpenAPI document is served, and where it lives on the classpath. */
+  public static final String OPENAPI_PATH = "/api/v1/openapi.yaml";
+  public static final String OPENAPI_RESOURCE = "openapi/rollcall-openapi.yaml";
+
   private NodeRouters() {
   }
 
@@ -27,6 +33,24 @@ public final class NodeRouters {
    */
   public static Handler<HttpServerRequest> build(Vertx vertx, NodeContext node, List<RouteContributor> contributors,
                                                 boolean agentApi, boolean operatorApi, Handler<RoutingContext> metrics) {
+    Router router = router(vertx, node, contributors, agentApi, operatorApi, metrics);
+    if (!agentApi) {
+      return router;
+    }
+    List<RouteContributor> direct = List.copyOf(contributors);
+    return request -> {
+      for (RouteContributor contributor : direct) {
+        if (contributor.answerDirectly(request)) {
+          return;
+        }
+      }
+      router.handle(request);
+    };
+  }
+
+  /** The router itself, without the direct-answer lane in front (the OpenAPI contract test lists its routes). */
+  public static Router router(Vertx vertx, NodeContext node, List<RouteContributor> contributors,
+                              boolean agentApi, boolean operatorApi, Handler<RoutingContext> metrics) {
     Router router = Router.router(vertx);
     // Every body is bounded; a larger one is refused with 413 before any handler reads it.
     router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().bodyLimitBytes()));
@@ -34,6 +58,11 @@ public final class NodeRouters {
       // The hot path first: each route tried before a heartbeat's costs it a path match.
       contributors.forEach(c -> c.mountAgentRoutes(router));
     }
+    // The API contract, public like health (it holds no secret): read once from the classpath, asynchronously.
+    Future<Buffer> contract = vertx.fileSystem().readFile(OPENAPI_RESOURCE);
+    router.get(OPENAPI_PATH).handler(rc -> contract
+        .onSuccess(doc -> rc.response().putHeader("content-type", "application/yaml; charset=utf-8").end(doc))
+        .onFailure(rc::fail));
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(ReadinessChecks.liveness(vertx)));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(
         ReadinessChecks.readiness(vertx, node.pool(), node.redisApi())));
@@ -49,17 +78,6 @@ public final class NodeRouters {
     }
     router.route().last().handler(HttpErrors::notFound);
     router.route().failureHandler(HttpErrors::handleFailure);
-    if (!agentApi) {
-      return router;
-    }
-    List<RouteContributor> direct = List.copyOf(contributors);
-    return request -> {
-      for (RouteContributor contributor : direct) {
-        if (contributor.answerDirectly(request)) {
-          return;
-        }
-      }
-      router.handle(request);
-    };
+    return router;
   }
 }

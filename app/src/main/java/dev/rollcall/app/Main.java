@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
 /** {@code java -jar rollcall.jar <command>}: the one entry point of the runnable jar. */
 @Command(name = "rollcall", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Control plane that keeps fleets of AI agents converged.",
-    subcommands = {Main.Dev.class, Main.Serve.class, Main.Chaos.class, Main.BenchHeartbeat.class, Main.BenchReconciler.class})
+    subcommands = {Main.Dev.class, Main.Serve.class, Main.Chaos.class, OperatorCli.Agents.class, OperatorCli.Gateways.class,
+        OperatorCli.Tasks.class, Main.BenchHeartbeat.class, Main.BenchReconciler.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -31,6 +32,7 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main());
     cli.setOut(out);
     cli.setErr(err);
+    injectEnv(cli, env);
     cli.getSubcommands().values().forEach(sub -> {
       if (sub.getCommand() instanceof NodeCommand command) {
         command.env = env;
@@ -48,6 +50,14 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The operator verbs read the token and address from the environment they are given (tests give a map). */
+  private static void injectEnv(CommandLine command, Map<String, String> env) {
+    if (command.getCommand() instanceof OperatorCli.Verb verb) {
+      verb.target.env = env;
+    }
+    command.getSubcommands().values().forEach(sub -> injectEnv(sub, env));
   }
 
   /** Shared by dev and serve: load config, start a node, print where it listens, run until stopped. */

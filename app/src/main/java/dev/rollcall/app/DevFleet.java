@@ -17,10 +17,15 @@ final class DevFleet {
   }
 
   static void create(Node node, GatewaySimModule sim, PrintWriter out) {
+    create(node, sim, out, "dev");
+  }
+
+  /** @param prefix of the gateway names ({@code <prefix>-gw-1}); gateway names are unique per database */
+  static void create(Node node, GatewaySimModule sim, PrintWriter out, String prefix) {
     String api = node.listeners().get(0).url();
     OperatorApi operator = new OperatorApi(node.context().config().adminToken().orElseThrow());
     for (int g = 1; g <= GATEWAYS; g++) {
-      String name = "dev-gw-" + g;
+      String name = prefix + "-gw-" + g;
       String gatewayId = operator.call("POST", api + "/api/v1/gateways", new JsonObject().put("name", name)
           .put("baseUrl", sim.url() + "/gw/" + name).put("templateVersion", 1), 201).getString("id");
       for (int a = 1; a <= AGENTS_PER_GATEWAY; a++) {

@@ -19,7 +19,7 @@ final class Modules {
    * are nearly all of the traffic (nothing else depends on the order).
    */
   static List<RollcallModule> controlPlane() {
-    return List.of(new HeartbeatModule(), new TokenModule(), new ProvisionerModule(), new ReconcilerModule());
+    return List.of(new HeartbeatModule(), new TokenModule(), new ProvisionerModule(), new ReconcilerModule(), new DashboardModule());
   }
 
   /** Dev: the control plane and the gateway simulator in one JVM. */

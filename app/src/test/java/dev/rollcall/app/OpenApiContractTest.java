@@ -62,7 +62,7 @@ class OpenApiContractTest {
     for (Route route : router.getRoutes()) {
       String path = route.getPath();
       if (path == null || route.methods() == null || route.methods().isEmpty() || path.endsWith("*")) {
-        continue; // body handler, auth, 404 and failure handlers: not endpoints
+        continue; // body handler, auth, 404 and failure handlers, the dashboard's static files: not API endpoints
       }
       route.methods().forEach(m -> served.add(m.name() + " " + path.replaceAll(":([A-Za-z]+)", "{$1}")));
     }

@@ -58,6 +58,7 @@ final class ProvisionerRoutes implements RouteContributor {
     router.post("/api/v1/agents/:agentId/wake").handler(rc -> command(rc, Addresses.PROVISIONER_WAKE, 200));
     router.delete("/api/v1/agents/:agentId").handler(rc -> command(rc, Addresses.PROVISIONER_DELETE_AGENT, 200));
     router.post("/api/v1/tasks").handler(this::createTask);
+    router.get("/api/v1/tasks").handler(this::listTasks);
     router.get("/api/v1/tasks/:taskId").handler(this::getTask);
   }
 
@@ -162,6 +163,14 @@ final class ProvisionerRoutes implements RouteContributor {
       TaskRecord task = found.orElseThrow(() -> ApiError.notFound("task_not_found", "task " + taskId + " does not exist").exception());
       return tasks.events(taskId).map(events -> task.toJson().put("events", events));
     }));
+  }
+
+  /** The newest tasks, of one agent with {@code ?agentId=}; {@code ?limit=} (default 100). */
+  private void listTasks(RoutingContext rc) {
+    UUID agentId = RequestInputs.queryUuid(rc, "agentId");
+    int limit = RequestInputs.queryInt(rc, "limit", 1, MAX_PAGE, 100);
+    HttpErrors.answer(rc, 200, tasks.list(agentId, limit)
+        .map(page -> new JsonObject().put("tasks", new JsonArray(page.stream().map(TaskRecord::toJson).toList()))));
   }
 
   /** {@code started} or {@code ack} from the agent, with its credential, naming the attempt it ran. */

@@ -99,6 +99,20 @@ public final class TaskRepository {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(TaskRecord.fromRow(rows.iterator().next())));
   }
 
+  /** The newest tasks, optionally of one agent (the one it was dispatched to or asked for), newest first. */
+  public Future<List<TaskRecord>> list(UUID agentId, int limit) {
+    return pool.preparedQuery("SELECT " + TaskRecord.COLUMNS + " FROM tasks WHERE ($1::uuid IS NULL OR agent_id = $1 "
+            + "OR requested_agent_id = $1) ORDER BY created_at DESC LIMIT $2")
+        .execute(Tuple.of(agentId, limit))
+        .map(rows -> {
+          List<TaskRecord> page = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            page.add(TaskRecord.fromRow(row));
+          }
+          return page;
+        });
+  }
+
   public Future<JsonArray> events(UUID taskId) {
     return pool.preparedQuery(EVENTS).execute(Tuple.of(taskId)).map(rows -> {
       JsonArray events = new JsonArray();

@@ -2,7 +2,7 @@
 // tab's sessionStorage), with live updates from GET /api/v1/stream (Server-Sent Events over fetch, so the
 // token travels as a header, never in a URL).
 'use strict';
-const state = { token: sessionStorage.getItem('rollcall.token') || '', agents: [], gateways: [], selected: null, reload: null };
+const state = { token: sessionStorage.getItem('rollcall.token') || '', agents: [], gateways: [], selected: null, reload: null, stream: null };
 const $ = (sel) => document.querySelector(sel);
 // Every value shown comes from the API (names, reasons, gateway errors): escaped before it meets innerHTML.
 const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -43,7 +43,6 @@ async function load() {
     if (state.selected) {
       await showAgent(state.selected);
     }
-    say('');
   } catch (e) {
     say('Cannot load the fleet: ' + e.message);
   }
@@ -87,39 +86,53 @@ async function showAgent(id) {
 
 async function act(action) {
   try {
-    await api('POST', '/api/v1/agents/' + state.selected + '/' + action, {});
-    say(action + ' sent');
+    const r = await api('POST', '/api/v1/agents/' + state.selected + '/' + action, {});
+    say(r.wakeDelivered === false ? 'wake counted but not delivered: ' + r.error : action + ' sent');
     await load();
   } catch (e) {
     say(action + ' refused: ' + e.message);
   }
 }
 
+// One stream per page: a new Connect aborts the previous one. Events schedule at most one reload per
+// 500 ms (a busy fleet's stream of transitions must not postpone the reload for ever).
 async function stream() {
-  // Reconnects with a pause; any event schedules one reload (debounced: a burst of transitions is one reload).
-  for (;;) {
+  if (state.stream) state.stream.abort();
+  const controller = new AbortController();
+  state.stream = controller;
+  while (!controller.signal.aborted) {
     try {
-      const response = await fetch('/api/v1/stream', { headers: { 'Authorization': 'Bearer ' + state.token } });
+      const response = await fetch('/api/v1/stream', { headers: { 'Authorization': 'Bearer ' + state.token }, signal: controller.signal });
+      if (response.status === 401) {
+        say('The admin token was refused; live updates stopped.');
+        break;
+      }
       if (!response.ok) {
         throw new Error('stream answered ' + response.status);
       }
       $('#live').className = 'live on';
       $('#live').textContent = 'live';
       const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffered = '';
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        if (new TextDecoder().decode(value).includes('data:')) {
-          clearTimeout(state.reload);
-          state.reload = setTimeout(load, 500);
+        buffered += decoder.decode(value, { stream: true });
+        const events = buffered.split('\n\n');
+        buffered = events.pop();
+        if (events.some((e) => e.includes('data:')) && !state.reload) {
+          state.reload = setTimeout(() => { state.reload = null; load(); }, 500);
         }
       }
     } catch (e) {
-      // fall through to the pause
+      // aborted, or the connection dropped: reconnect after a pause unless aborted
     }
     $('#live').className = 'live off';
     $('#live').textContent = 'offline';
-    await new Promise((r) => setTimeout(r, 3000));
+    if (!controller.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 3000));
+    }
   }
 }
 

@@ -42,6 +42,14 @@ final class DashboardModule implements RollcallModule {
       @Override
       public void mountOperatorRoutes(Router router) {
         router.get("/api/v1/stream").handler(rc -> stream(scope.node(), rc));
+        // /ui without its slash would resolve the page's relative links against /: send it to /ui/.
+        router.getWithRegex("/ui").handler(rc -> rc.redirect("/ui/"));
+        router.route("/ui/*").handler(rc -> {
+          // The page holds the admin token in sessionStorage: only its own scripts, no framing, no sniffing.
+          rc.response().putHeader("content-security-policy", "default-src 'self'; frame-ancestors 'none'")
+              .putHeader("x-content-type-options", "nosniff");
+          rc.next();
+        });
         router.route("/ui/*").handler(StaticHandler.create("webroot/ui").setCachingEnabled(false).setIndexPage("index.html"));
       }
     });
@@ -55,14 +63,21 @@ final class DashboardModule implements RollcallModule {
     response.write(": connected\n\n");
     List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     for (String address : PERMITTED) {
-      consumers.add(node.vertx().eventBus().<JsonObject>consumer(address, msg ->
-          response.write("event: " + address + "\ndata: " + msg.body().encode() + "\n\n")));
+      consumers.add(node.vertx().eventBus().<JsonObject>consumer(address, msg -> {
+        if (response.writeQueueFull()) {
+          response.reset(); // a reader that stopped reading: drop it rather than buffer every transition
+          return;
+        }
+        response.write("event: " + address + "\ndata: " + msg.body().encode() + "\n\n");
+      }));
     }
     // A comment every 15 s keeps proxies from closing an idle stream.
     long keepAlive = node.vertx().setPeriodic(15_000, id -> response.write(": keep-alive\n\n"));
-    response.closeHandler(v -> {
+    Runnable cleanUp = () -> {
       node.vertx().cancelTimer(keepAlive);
       consumers.forEach(MessageConsumer::unregister);
-    });
+    };
+    response.closeHandler(v -> cleanUp.run());
+    response.exceptionHandler(e -> cleanUp.run());
   }
 }

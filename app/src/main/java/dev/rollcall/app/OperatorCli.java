@@ -74,7 +74,10 @@ final class OperatorCli {
       } catch (CliError e) {
         target.spec.commandLine().getErr().println("rollcall: " + e.getMessage());
         return 2;
-      } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      } catch (java.io.UncheckedIOException e) {
+        target.spec.commandLine().getErr().println("rollcall: cannot reach " + target.base() + ": " + e.getCause());
+        return 1;
+      } catch (RuntimeException e) {
         target.spec.commandLine().getErr().println("rollcall: " + e.getMessage());
         return 1;
       } finally {
@@ -172,6 +175,10 @@ final class OperatorCli {
         out.println("wake delivered: " + answer.getBoolean("wakeDelivered") + (answer.getString("error") == null ? "" : " (" + answer.getString("error") + ")"));
         fields(out, answer.getJsonObject("agent", new JsonObject()));
       });
+      if (Boolean.FALSE.equals(answer.getBoolean("wakeDelivered"))) {
+        // Counted toward seed 01's budget, but the gateway did not take it: not a success for a script.
+        throw new IllegalStateException("the wake was counted but its gateway did not take it: " + answer.getString("error"));
+      }
     }
   }
 

@@ -64,7 +64,8 @@ class DashboardBrowserTest {
     Process browser = null;
     try (Node node = Node.start(config, Node.Mode.DEV, modules)) {
       // A fleet of its own: gateway names are unique, and other tests may have left a dev fleet behind.
-      DevFleet.create(node, sim, new PrintWriter(new StringWriter()), "ui-" + Long.toString(System.nanoTime(), 36));
+      String prefix = "ui-" + Long.toString(System.nanoTime(), 36);
+      DevFleet.create(node, sim, new PrintWriter(new StringWriter()), prefix);
       String base = "http://127.0.0.1:" + port;
       browser = new ProcessBuilder(chromium.get().toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
           "--remote-debugging-port=" + debugPort, "--user-data-dir=" + profile, "--window-size=1280,1000", "about:blank")
@@ -80,15 +81,23 @@ class DashboardBrowserTest {
             + "document.querySelector('#login').requestSubmit(); true");
         // The fleet: every dev agent listed, and ready once the simulated agents checked in.
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() ->
-            ((Number) cdp.eval("[...document.querySelectorAll('#agents tbody tr')].filter(r => r.textContent.includes('ready')).length"))
+            ((Number) cdp.eval("[...document.querySelectorAll('#agents tbody tr')].filter(r => r.textContent.includes('" + prefix
+                + "') && r.textContent.includes('ready')).length"))
                 .intValue() >= 6);
         assertThat((String) cdp.eval("document.querySelector('#overview').textContent")).contains("ready", "sync templates");
         assertThat(cdp.eval("document.querySelector('#live').textContent")).isEqualTo("live");
 
         // Open an agent: its fields and seed 01's event names.
-        cdp.eval("document.querySelector('#agents tbody tr').click(); true");
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
-            String.valueOf(cdp.eval("document.querySelector('#timeline').textContent")).contains("lifecycle.queue.enqueued"));
+        // One of this run's agents (the shared test database may hold other fleets).
+        cdp.eval("[...document.querySelectorAll('#agents tbody tr')].find(r => r.textContent.includes('" + prefix + "')).click(); true");
+        try {
+          Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).until(() ->
+              String.valueOf(cdp.eval("document.querySelector('#timeline').textContent")).contains("lifecycle.queue.enqueued"));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          throw new AssertionError("the agent page did not show its events; the page says: "
+              + cdp.eval("'selected=' + state.selected + ' hidden=' + document.querySelector('#agent').hidden + ' message='"
+              + " + document.querySelector('#message').textContent + ' | ' + document.body.innerText.slice(0, 300)"), e);
+        }
         assertThat(cdp.eval("document.querySelector('[data-field=provisionEpoch]').textContent")).isEqualTo("1");
 
         // Provision it again: the live stream brings the new instance's epoch in without a reload.

@@ -2,7 +2,7 @@
 // tab's sessionStorage), with live updates from GET /api/v1/stream (Server-Sent Events over fetch, so the
 // token travels as a header, never in a URL).
 'use strict';
-const state = { token: sessionStorage.getItem('rollcall.token') || '', agents: [], gateways: [], selected: null, reload: null, stream: null };
+const state = { token: sessionStorage.getItem('rollcall.token') || '', agents: [], gateways: [], summary: [], selected: null, reload: null, stream: null };
 const $ = (sel) => document.querySelector(sel);
 // Every value shown comes from the API (names, reasons, gateway errors): escaped before it meets innerHTML.
 const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -29,8 +29,9 @@ function say(message) {
 
 async function load() {
   try {
-    const gateways = await api('GET', '/api/v1/gateways?limit=500');
+    const [gateways, summary] = await Promise.all([api('GET', '/api/v1/gateways?limit=500'), api('GET', '/api/v1/fleet/summary')]);
     state.gateways = gateways.gateways;
+    state.summary = summary.gateways;
     const agents = [];
     let after = null;
     do {
@@ -52,12 +53,10 @@ function render() {
   const names = Object.fromEntries(state.gateways.map((g) => [g.id, g.name]));
   // Overview: agents per status per gateway.
   $('#overview thead').innerHTML = '<tr><th>gateway</th>' + STATUSES.map((s) => `<th>${s}</th>`).join('') + '</tr>';
-  $('#overview tbody').innerHTML = state.gateways.map((g) => {
-    const mine = state.agents.filter((a) => a.gatewayId === g.id);
-    return `<tr data-gateway="${esc(g.id)}"><td>${esc(g.name)}
-        <button data-sync="${esc(g.id)}" title="template sync with token rotation">sync templates</button></td>` +
-      STATUSES.map((s) => `<td data-status="${s}">${mine.filter((a) => a.lifecycleStatus === s).length}</td>`).join('') + '</tr>';
-  }).join('');
+  // Counted by the database, every gateway and every agent (the list below is one page of agents).
+  $('#overview tbody').innerHTML = state.summary.map((g) => `<tr data-gateway="${esc(g.gatewayId)}"><td>${esc(g.name)}
+        <button data-sync="${esc(g.gatewayId)}" title="template sync with token rotation">sync templates</button></td>` +
+      STATUSES.map((s) => `<td data-status="${s}">${esc(g.counts[s] || 0)}</td>`).join('') + '</tr>').join('');
   // The list, filtered by status.
   const filter = $('#filter').value;
   $('#agents tbody').innerHTML = state.agents.filter((a) => !filter || a.lifecycleStatus === filter).map((a) => `
@@ -72,7 +71,7 @@ function render() {
 async function showAgent(id) {
   state.selected = id;
   const [agent, events, tasks] = await Promise.all([
-    api('GET', '/api/v1/agents/' + id), api('GET', '/api/v1/agents/' + id + '/events?limit=500'),
+    api('GET', '/api/v1/agents/' + id), api('GET', '/api/v1/agents/' + id + '/events?latest=200'),
     api('GET', '/api/v1/tasks?limit=20&agentId=' + id)]);
   $('#agent').hidden = false;
   $('#agent-name').textContent = agent.name;

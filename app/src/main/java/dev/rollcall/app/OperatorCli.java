@@ -137,14 +137,14 @@ final class OperatorCli {
     @Override
     void run(OperatorApi api, PrintWriter out) {
       JsonObject agent = api.call("GET", target.base() + "/api/v1/agents/" + enc(id), null, 200);
-      JsonObject events = api.call("GET", target.base() + "/api/v1/agents/" + enc(id) + "/events?limit=500", null, 200);
+      JsonObject events = api.call("GET", target.base() + "/api/v1/agents/" + enc(id) + "/events?latest=20", null, 200);
       print(agent.copy().put("events", events.getJsonArray("events")), () -> {
         fields(out, agent);
         JsonArray list = events.getJsonArray("events", new JsonArray());
         out.println();
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"AT", "EVENT", "FROM", "TO"});
-        for (int i = Math.max(0, list.size() - 20); i < list.size(); i++) {
+        for (int i = 0; i < list.size(); i++) {
           JsonObject e = list.getJsonObject(i);
           rows.add(new String[] {value(e.getString("at")), e.getString("name"), value(e.getString("from")), value(e.getString("to"))});
         }

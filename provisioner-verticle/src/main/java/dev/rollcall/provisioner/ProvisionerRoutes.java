@@ -58,6 +58,7 @@ final class ProvisionerRoutes implements RouteContributor {
     router.post("/api/v1/agents/:agentId/wake").handler(rc -> command(rc, Addresses.PROVISIONER_WAKE, 200));
     router.delete("/api/v1/agents/:agentId").handler(rc -> command(rc, Addresses.PROVISIONER_DELETE_AGENT, 200));
     router.post("/api/v1/tasks").handler(this::createTask);
+    router.get("/api/v1/fleet/summary").handler(rc -> HttpErrors.answer(rc, 200, node.agentRepository().countsByGateway()));
     router.get("/api/v1/tasks").handler(this::listTasks);
     router.get("/api/v1/tasks/:taskId").handler(this::getTask);
   }
@@ -115,11 +116,13 @@ final class ProvisionerRoutes implements RouteContributor {
     UUID agentId = RequestInputs.uuidParam(rc, "agentId");
     int after = RequestInputs.queryInt(rc, "after", 0, Integer.MAX_VALUE, 0);
     int limit = RequestInputs.queryInt(rc, "limit", 1, MAX_PAGE, 100);
+    // ?latest=N: the newest N events (still oldest first), for a look at what just happened.
+    int latest = RequestInputs.queryInt(rc, "latest", 0, MAX_PAGE, 0);
     HttpErrors.answer(rc, 200, node.agentRepository().find(agentId).compose(found -> {
       if (found.isEmpty()) {
         return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
       }
-      return node.agentRepository().events(agentId, after, limit);
+      return latest > 0 ? node.agentRepository().latestEvents(agentId, latest) : node.agentRepository().events(agentId, after, limit);
     }).map(events -> new JsonObject().put("events", new JsonArray(events.stream().map(LifecycleEventRecord::toJson).toList()))));
   }
 

@@ -216,6 +216,24 @@ public final class AgentRepository {
         });
   }
 
+  /** Agents per gateway and lifecycle status, every gateway included (the dashboard's overview). */
+  public Future<JsonObject> countsByGateway() {
+    return pool.query("SELECT g.id, g.name, a.lifecycle_status, count(a.id) FROM gateways g "
+            + "LEFT JOIN agents a ON a.gateway_id = g.id GROUP BY g.id, g.name, a.lifecycle_status ORDER BY g.name")
+        .execute()
+        .map(rows -> {
+          java.util.Map<UUID, JsonObject> gateways = new java.util.LinkedHashMap<>();
+          for (Row row : rows) {
+            JsonObject g = gateways.computeIfAbsent(row.getUUID(0), id -> new JsonObject().put("gatewayId", id.toString())
+                .put("name", row.getString(1)).put("counts", new JsonObject()));
+            if (row.getString(2) != null) {
+              g.getJsonObject("counts").put(row.getString(2), row.getLong(3));
+            }
+          }
+          return new JsonObject().put("gateways", new io.vertx.core.json.JsonArray(new ArrayList<>(gateways.values())));
+        });
+  }
+
   /**
    * Notes a failure on the agent ({@code last_provision_error}) with its event, without moving it, if it
    * is still at {@code provisionEpoch}: the outcome of a superseded attempt is dropped (empty result).
@@ -289,6 +307,18 @@ public final class AgentRepository {
   public Future<Long> recordEvent(UUID agentId, String name, JsonObject detail) {
     return pool.preparedQuery(AgentSql.INSERT_EVENT).execute(Tuple.from(java.util.Arrays.asList(agentId, utc(clock.instant()),
         name, null, null, null, null, detail == null ? new JsonObject() : detail))).map(AgentRepository::firstLong);
+  }
+
+  /** The newest {@code limit} events of one agent, oldest first among them (a flapping agent's recent history). */
+  public Future<List<LifecycleEventRecord>> latestEvents(UUID agentId, int limit) {
+    return pool.preparedQuery(AgentSql.LATEST_EVENTS).execute(Tuple.of(agentId, limit))
+        .map(rows -> {
+          List<LifecycleEventRecord> events = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            events.add(0, LifecycleEventRecord.fromRow(row));
+          }
+          return events;
+        });
   }
 
   /** Events of one agent, oldest first, after event id {@code afterId}. */

@@ -57,6 +57,10 @@ final class AgentSql {
   static final String EVENTS = "SELECT id, agent_id, at, name, from_status, to_status, agent_version, "
       + "provision_epoch, detail FROM lifecycle_events WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 
+  /** The newest events of one agent, newest first ($2 of them). */
+  static final String LATEST_EVENTS = "SELECT id, agent_id, at, name, from_status, to_status, agent_version, "
+      + "provision_epoch, detail FROM lifecycle_events WHERE agent_id = $1 ORDER BY id DESC LIMIT $2";
+
   private AgentSql() {
   }
 }

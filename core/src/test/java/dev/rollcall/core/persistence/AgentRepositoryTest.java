@@ -252,6 +252,18 @@ class AgentRepositoryTest {
         java.util.Arrays.stream(LifecycleStatus.values()).map(LifecycleStatus::wireName).toList());
   }
 
+  @Test
+  void latestEventsAreTheNewestOnesOldestFirst() {
+    AgentRecord agent = newAgent("chatty");
+    for (int i = 1; i <= 5; i++) {
+      await(agents.recordEvent(agent, "test.event." + i, null));
+    }
+    assertThat(await(agents.latestEvents(agent.id(), 2))).extracting(LifecycleEventRecord::name)
+        .containsExactly("test.event.4", "test.event.5");
+    assertThat(await(agents.events(agent.id(), 0, 2))).extracting(LifecycleEventRecord::name)
+        .containsExactly("lifecycle.agent.created", "test.event.1");
+  }
+
   private AgentRecord newAgent(String name) {
     List<GatewayRecord> existing = await(gateways.list(10));
     GatewayRecord gw = existing.isEmpty() ? await(gateways.create("gw-1", "http://127.0.0.1:1", 1)) : existing.get(0);

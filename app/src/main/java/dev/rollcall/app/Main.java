@@ -197,7 +197,7 @@ public final class Main implements Runnable {
       }
       try {
         return run.finish(run.run(env));
-      } catch (ConfigException | StartupException e) {
+      } catch (ConfigException | StartupException | IllegalArgumentException e) {
         err.println("rollcall chaos: " + e.getMessage());
         err.flush();
         return 2;

@@ -89,6 +89,14 @@ public final class Node implements AutoCloseable {
         throw new StartupException("serve uses configured servers only: set " + Setting.PG_URL.env() + " and "
             + Setting.REDIS_URL.env() + " (or run `rollcall dev` for embedded ones)");
       }
+      // Ports are chosen before anything uses the config: with port 0 the agents must still be told the
+      // real one (publicUrl defaults to the agent listener's address).
+      List<Listener> listeners = listeners(config, mode);
+      if (config.agentPort().orElse(config.httpPort()) == 0 && !config.describe().containsKey(Setting.PUBLIC_URL.key())) {
+        Listener agentListener = listeners.stream().filter(Listener::agentApi).findFirst().orElseThrow();
+        String host = "0.0.0.0".equals(agentListener.host()) ? "127.0.0.1" : agentListener.host();
+        config = config.with(Map.of(Setting.PUBLIC_URL, "http://" + host + ":" + agentListener.port()));
+      }
       String pgUrl = config.pgUrl().orElseThrow();
       String redisUrl = config.redisUrl().orElseThrow();
       migrate(pgUrl, config.startupCheckTimeout());
@@ -110,7 +118,6 @@ public final class Node implements AutoCloseable {
       NodeContext context = new NodeContext(nodeId, vertx, config, pool, redis, redisApi, registry, Clock.systemUTC());
 
       checkReachable(context, pgUrl, redisUrl);
-      List<Listener> listeners = listeners(config, mode);
       for (RollcallModule module : modules) {
         await(module.deploy(context), "deploying module " + module.name());
         LOG.atInfo().addKeyValue("event", "module.deployed").addKeyValue("module", module.name()).log("module deployed");

@@ -47,6 +47,12 @@ class NodeHttpTest {
   }
 
   @Test
+  void withPortZeroAgentsAreHandedTheRealPort() {
+    // Gateways pass publicUrl to the agents they start: it must name the port chosen at run time, not 0.
+    assertThat(node.context().config().publicUrl()).isEqualTo(node.listeners().get(0).url());
+  }
+
+  @Test
   void readinessChecksPostgresRedisAndTheEventBus() {
     TestHttp.Response ready = http.get("/health/ready");
     assertThat(ready.status()).isEqualTo(200);

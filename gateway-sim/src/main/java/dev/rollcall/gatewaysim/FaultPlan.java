@@ -53,7 +53,11 @@ public final class FaultPlan {
         continue;
       }
       int count = e.getValue() <= 0 ? 0 : Math.max(1, (int) Math.round(e.getValue() * total));
-      for (int i = 0; i < count && next < rest.size(); i++) {
+      if (next + count > rest.size()) {
+        throw new IllegalArgumentException("the fault shares need " + (next + count) + " agents besides the dark gateways' "
+            + (total - rest.size()) + ", but only " + rest.size() + " are left: lower the shares or add agents");
+      }
+      for (int i = 0; i < count; i++) {
         plan.put(rest.get(next++), e.getKey());
       }
     }

@@ -40,6 +40,13 @@ class FaultPlanTest {
   }
 
   @Test
+  void sharesThatDoNotFitBesideTheDarkGatewaysAreAClearError() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FaultPlan.assign(1, fleet(2, 10),
+            FaultPlan.parseShares("gateway-outage=0.5,crash-on-boot=0.4,stuck-starting=0.4")))
+        .hasMessageContaining("only 5 are left");
+  }
+
+  @Test
   void badSharesAreClearErrors() {
     assertThatThrownBy(() -> FaultPlan.parseShares("crash-on-bot=0.1")).hasMessageContaining("unknown fault profile 'crash-on-bot'");
     assertThatThrownBy(() -> FaultPlan.parseShares("crash-on-boot=2")).hasMessageContaining("from 0 to 1");

@@ -2,7 +2,7 @@
 // tab's sessionStorage), with live updates from GET /api/v1/stream (Server-Sent Events over fetch, so the
 // token travels as a header, never in a URL).
 'use strict';
-const state = { token: sessionStorage.getItem('rollcall.token') || '', agents: [], gateways: [], summary: [], selected: null, reload: null, stream: null };
+const state = { token: sessionStorage.getItem('rollcall.token') || '', agents: [], summary: [], selected: null, reload: null, stream: null };
 const $ = (sel) => document.querySelector(sel);
 // Every value shown comes from the API (names, reasons, gateway errors): escaped before it meets innerHTML.
 const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -29,9 +29,8 @@ function say(message) {
 
 async function load() {
   try {
-    const [gateways, summary] = await Promise.all([api('GET', '/api/v1/gateways?limit=500'), api('GET', '/api/v1/fleet/summary')]);
-    state.gateways = gateways.gateways;
-    state.summary = summary.gateways;
+    const summary = await api('GET', '/api/v1/fleet/summary');
+    state.summary = summary.gateways; // every gateway, with its counts and name
     const agents = [];
     let after = null;
     do {
@@ -50,7 +49,7 @@ async function load() {
 }
 
 function render() {
-  const names = Object.fromEntries(state.gateways.map((g) => [g.id, g.name]));
+  const names = Object.fromEntries(state.summary.map((g) => [g.gatewayId, g.name]));
   // Overview: agents per status per gateway.
   $('#overview thead').innerHTML = '<tr><th>gateway</th>' + STATUSES.map((s) => `<th>${s}</th>`).join('') + '</tr>';
   // Counted by the database, every gateway and every agent (the list below is one page of agents).

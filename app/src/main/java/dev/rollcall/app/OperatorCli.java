@@ -187,11 +187,16 @@ final class OperatorCli {
   static final class Gateways {
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Every gateway.")
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Gateways by name (one page).")
   static final class GatewaysList extends Verb {
+    @Option(names = "--limit", defaultValue = "100") int limit;
+    @Option(names = "--after", description = "gateway name to page after") String after;
+
     @Override
     void run(OperatorApi api, PrintWriter out) {
-      JsonObject all = api.call("GET", target.base() + "/api/v1/gateways", null, 200);
+      StringBuilder query = new StringBuilder("?limit=").append(limit);
+      param(query, "after", after);
+      JsonObject all = api.call("GET", target.base() + "/api/v1/gateways" + query, null, 200);
       print(all, () -> {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"ID", "NAME", "TEMPLATE", "BASE URL"});
@@ -200,6 +205,9 @@ final class OperatorCli {
           rows.add(new String[] {g.getString("id"), g.getString("name"), String.valueOf(g.getInteger("templateVersion")), g.getString("baseUrl")});
         }
         table(out, rows);
+        if (all.getString("next") != null) {
+          out.println("more: --after " + all.getString("next"));
+        }
       });
     }
   }

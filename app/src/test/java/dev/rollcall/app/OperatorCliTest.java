@@ -91,6 +91,20 @@ class OperatorCliTest {
   }
 
   @Test
+  void gatewaysArePagedByName() {
+    node.http().post("/api/v1/gateways", new JsonObject().put("name", "cli-" + UUID.randomUUID()).put("baseUrl", gateway.url()).encode(),
+        TestNode.ADMIN);
+    Run first = run("gateways", "list", "--limit", "1", "--json");
+    JsonObject page = new JsonObject(first.out);
+    assertThat(page.getJsonArray("gateways")).hasSize(1);
+    String next = page.getString("next");
+    assertThat(next).isEqualTo(page.getJsonArray("gateways").getJsonObject(0).getString("name"));
+    JsonObject second = new JsonObject(run("gateways", "list", "--limit", "1", "--after", next, "--json").out);
+    assertThat(second.getJsonArray("gateways").getJsonObject(0).getString("name")).isGreaterThan(next);
+    assertThat(run("gateways", "list", "--limit", "1").out).contains("more: --after " + next);
+  }
+
+  @Test
   void errorsAreOneClearLine() {
     Run missing = run("agents", "get", UUID.randomUUID().toString());
     assertThat(missing.exit).isEqualTo(1);

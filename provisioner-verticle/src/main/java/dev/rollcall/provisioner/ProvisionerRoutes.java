@@ -73,8 +73,14 @@ final class ProvisionerRoutes implements RouteContributor {
 
   private void listGateways(RoutingContext rc) {
     int limit = RequestInputs.queryInt(rc, "limit", 1, MAX_PAGE, 100);
-    HttpErrors.answer(rc, 200, node.gatewayRepository().list(limit).map(all -> new JsonObject()
-        .put("gateways", new JsonArray(all.stream().map(GatewayRecord::toJson).toList()))));
+    String after = rc.queryParams().get("after");
+    if (after != null && (after.isEmpty() || after.length() > 200)) {
+      throw ApiError.badRequest("invalid_query", "after must be a gateway name (1 to 200 characters)").exception();
+    }
+    HttpErrors.answer(rc, 200, node.gatewayRepository().list(after, limit).map(page -> new JsonObject()
+        .put("gateways", new JsonArray(page.stream().map(GatewayRecord::toJson).toList()))
+        // Keyset paging by name, like agents by id: pass next as after for the following page.
+        .put("next", page.size() == limit ? page.get(page.size() - 1).name() : null)));
   }
 
   private void createAgent(RoutingContext rc) {

@@ -18,7 +18,7 @@ public final class GatewayRepository {
   private static final String INSERT = "INSERT INTO gateways (id, name, base_url, template_version, created_at, updated_at) "
       + "VALUES ($1, $2, $3, $4, $5, $5) RETURNING " + COLUMNS;
   private static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM gateways WHERE id = $1";
-  private static final String LIST = "SELECT " + COLUMNS + " FROM gateways ORDER BY name LIMIT $1";
+  private static final String LIST = "SELECT " + COLUMNS + " FROM gateways WHERE $2::text IS NULL OR name > $2 ORDER BY name LIMIT $1";
 
   private final Pool pool;
   private final Clock clock;
@@ -47,7 +47,12 @@ public final class GatewayRepository {
   }
 
   public Future<List<GatewayRecord>> list(int limit) {
-    return pool.preparedQuery(LIST).execute(Tuple.of(limit)).map(rows -> {
+    return list(null, limit);
+  }
+
+  /** One page of gateways ordered by name, after the name {@code afterName} (null: the first page). */
+  public Future<List<GatewayRecord>> list(String afterName, int limit) {
+    return pool.preparedQuery(LIST).execute(Tuple.of(limit, afterName)).map(rows -> {
       List<GatewayRecord> all = new ArrayList<>(rows.size());
       for (Row row : rows) {
         all.add(GatewayRecord.fromRow(row));

@@ -101,7 +101,6 @@ final class ChaosRun {
     private final String simUrl;
     private final OperatorApi operator;
     private final Map<String, String> gatewayIds = new LinkedHashMap<>();
-    private final Map<String, String> agentIds = new LinkedHashMap<>();
     private final Map<String, FaultProfile> plan;
     private final Map<String, List<String>> byGateway = new LinkedHashMap<>();
     private final Instant started = Instant.now();
@@ -139,12 +138,7 @@ final class ChaosRun {
       try {
         List<java.util.concurrent.Future<?>> creations = new ArrayList<>();
         byGateway.forEach((gateway, agents) -> agents.forEach(agent -> creations.add(creators.submit(() -> {
-          JsonObject created = call("POST", api + "/api/v1/agents",
-              new JsonObject().put("gatewayId", gatewayIds.get(gateway)).put("name", agent), 202);
-          synchronized (agentIds) {
-            agentIds.put(agent, created.getJsonObject("agent").getString("id"));
-          }
-          return null;
+          return call("POST", api + "/api/v1/agents", new JsonObject().put("gatewayId", gatewayIds.get(gateway)).put("name", agent), 202);
         }))));
         for (var c : creations) {
           c.get(60, TimeUnit.SECONDS);

@@ -80,13 +80,14 @@ final class ReconcilePass {
       }
       List<UUID> busy = rows.stream().filter(a -> a.status() == LifecycleStatus.BUSY).map(AgentRecord::id).toList();
       return tasks.agentsWithLiveTasks(busy).compose(withTasks -> {
-        // Decided and applied one by one; settled together, with one script call for the whole batch.
-        Map<DueQueue.Claim, Instant> nextLooks = new java.util.concurrent.ConcurrentHashMap<>();
+        // Decided and applied one by one; settled together, with one script call for the whole batch. Every
+        // callback runs on this verticle's event loop, so a plain map (null = no next look) is safe.
+        Map<DueQueue.Claim, Instant> nextLooks = new HashMap<>();
         List<java.util.function.Supplier<Future<Void>>> passes = new ArrayList<>(claims.size());
         for (DueQueue.Claim claim : claims) {
           passes.add(() -> one(claim, byId.get(claim.agentId()), leaseById.get(claim.agentId()), withTasks, nextLooks));
         }
-        return inWindows(passes, 0).compose(v -> DueQueue.completeAll(node.redis(), withNulls(nextLooks)));
+        return inWindows(passes, 0).compose(v -> DueQueue.completeAll(node.redis(), nextLooks));
       });
     }).onFailure(e -> fleet.outageSeen("reconcile pass could not load its inputs: " + e.getMessage()));
   }
@@ -109,15 +110,6 @@ final class ReconcilePass {
 
   private static final int CONCURRENT_PASSES = 32;
 
-  /** A settled pass with no next look is recorded as {@link #NO_NEXT_LOOK} (maps take no null values). */
-  private static final Instant NO_NEXT_LOOK = Instant.EPOCH;
-
-  private static Map<DueQueue.Claim, Instant> withNulls(Map<DueQueue.Claim, Instant> nextLooks) {
-    Map<DueQueue.Claim, Instant> settled = new HashMap<>();
-    nextLooks.forEach((claim, next) -> settled.put(claim, next == NO_NEXT_LOOK ? null : next));
-    return settled;
-  }
-
   /**
    * One agent's pass; puts its claim's next look into {@code nextLooks} when it is settled. A pass that
    * failed puts nothing: its entry stays claimed and comes due again after the visibility timeout.
@@ -125,7 +117,7 @@ final class ReconcilePass {
   private Future<Void> one(DueQueue.Claim claim, AgentRecord agent, Long leaseMs, Set<UUID> withTasks,
                            Map<DueQueue.Claim, Instant> nextLooks) {
     if (agent == null) {
-      nextLooks.put(claim, NO_NEXT_LOOK); // not an agent (any more): nothing to look at
+      nextLooks.put(claim, null); // not an agent (any more): nothing to look at
       return Future.succeededFuture();
     }
     Instant now = node.clock().instant();
@@ -141,7 +133,7 @@ final class ReconcilePass {
           return applied ? d.nextLook() : now;
         }))
         .<Void>map(next -> {
-          nextLooks.put(claim, next == null ? NO_NEXT_LOOK : next);
+          nextLooks.put(claim, next);
           LOG.atDebug().addKeyValue("event", LifecycleEventNames.QUEUE_WORKER_SUCCESS).addKeyValue("agent_id", agent.id())
               .log("due entry handled");
           return null;

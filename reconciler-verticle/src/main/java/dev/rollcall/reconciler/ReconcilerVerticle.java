@@ -47,6 +47,8 @@ public final class ReconcilerVerticle extends VerticleBase {
 
   private final NodeContext node;
   private final TickObserver ticks;
+  private Timer idleTicks;
+  private Timer busyTicks;
   private FleetView fleet;
   private ReconcilePass pass;
   private boolean ticking;
@@ -74,6 +76,8 @@ public final class ReconcilerVerticle extends VerticleBase {
   public Future<?> start() {
     RecoveryGates gates = new RecoveryGates(node.redis(), node.config().reprovisionsPerMinute(), node.config().reprovisionBurst(),
         node.config().checkinDeadline().multipliedBy(node.config().maxWakeAttempts()), node.config().recoveryProbeMax());
+    idleTicks = tickTimer("idle");
+    busyTicks = tickTimer("busy");
     fleet = new FleetView(node, gates);
     pass = new ReconcilePass(node, new TaskRepository(node.pool(), node.clock(), node.agentRepository()), fleet, gates);
     vertx.eventBus().<JsonObject>consumer(Addresses.AGENT_TRANSITIONED, msg -> onTransitioned(AgentTransitioned.fromJson(msg.body())));
@@ -84,6 +88,11 @@ public final class ReconcilerVerticle extends VerticleBase {
         .log("reconciler started; liveness is judged after the start-up grace");
     // The first sample and sweep at once: a restarted control plane rebuilds its queue before judging anyone.
     return fleet.sample().recover(e -> Future.succeededFuture()).onComplete(v -> sweep());
+  }
+
+  private Timer tickTimer(String work) {
+    return Timer.builder("rollcall.reconcile.tick").description("One reconcile tick: lapse scan, claims and passes")
+        .tag("work", work).publishPercentiles(0.5, 0.99).register(node.meters());
   }
 
   /** Lapse scan, then claimed batches until one comes back short. */
@@ -98,10 +107,9 @@ public final class ReconcilerVerticle extends VerticleBase {
         .onComplete(done -> {
           ticking = false;
           if (done.succeeded()) {
-            ticks.tick(done.result(), System.nanoTime() - started);
-            Timer.builder("rollcall.reconcile.tick").description("One reconcile tick: lapse scan, claims and passes")
-                .tag("work", done.result() == 0 ? "idle" : "busy").publishPercentiles(0.5, 0.99)
-                .register(node.meters()).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            long nanos = System.nanoTime() - started;
+            ticks.tick(done.result(), nanos);
+            (done.result() == 0 ? idleTicks : busyTicks).record(nanos, TimeUnit.NANOSECONDS);
           }
           if (done.failed()) {
             fleet.outageSeen("reconcile tick failed: " + done.cause().getMessage());

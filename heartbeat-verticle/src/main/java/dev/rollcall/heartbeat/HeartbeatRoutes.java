@@ -63,6 +63,11 @@ final class HeartbeatRoutes implements RouteContributor {
   private final HeartbeatRateLimiter limiter;
   private final Map<UUID, Snapshot> snapshots = new LruMap<>(MAX_SNAPSHOTS);
   private final Map<UUID, GatewayVersion> gateways = new HashMap<>();
+  private final Map<UUID, Future<Integer>> gatewayLoads = new HashMap<>();
+  /** Per agent, the record write of a heartbeat on this event loop that has not finished yet. */
+  private final Map<UUID, Future<Applied>> writesInFlight = new HashMap<>();
+  /** Per agent, the record read that has not finished yet. */
+  private final Map<UUID, Future<Snapshot>> loadsInFlight = new HashMap<>();
   private final int bodyLimit;
   private final Counter received;
   private final Counter accepted;
@@ -208,7 +213,9 @@ final class HeartbeatRoutes implements RouteContributor {
       // best-effort): read the record again before judging the epoch.
       Future<Snapshot> current = then(snapshot(agentId), snapshot -> snapshot.agent.provisionEpoch() < credential.provisionEpoch()
           ? reload(agentId) : Future.succeededFuture(snapshot));
-      Future<Applied> applied = then(current, snapshot -> apply(snapshot, credential.provisionEpoch(), report, now, 2));
+      // Three attempts: besides another node's heartbeat of the same agent, the reconciler writes the same
+      // record (a suspicion and its renewal), and a fleet back from a blip meets both at once.
+      Future<Applied> applied = then(current, snapshot -> apply(snapshot, credential.provisionEpoch(), report, now, 3, true));
       return then(applied, agent -> {
         Future<Void> leased = liveness.record(agentId, now.toEpochMilli());
         Future<JsonObject> successor = CredentialRenewal.successorIfDue(node, credential);
@@ -248,20 +255,32 @@ final class HeartbeatRoutes implements RouteContributor {
     }
   }
 
-  /** Decides and, when something changed, writes; a lost race re-reads and decides again. */
-  private Future<Applied> apply(Snapshot snapshot, long instanceEpoch, HeartbeatReport report, Instant now, int attemptsLeft) {
-    AgentRecord agent = snapshot.agent;
-    // Judged on every read of the record, a re-read after a lost race included: the race may have been
-    // lost to the re-provision that made this instance stale.
-    if (agent.provisionEpoch() != instanceEpoch) {
-      // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
-      StaleInstances.publish(node.vertx(), agent.id().toString(), instanceEpoch);
-      return Future.failedFuture(StaleInstances.mustStop(instanceEpoch, agent.provisionEpoch()));
-    }
-    if (agent.status() == LifecycleStatus.DELETED) {
-      return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agent.id() + " was deleted; stop", false).exception());
-    }
-    return then(gatewayVersion(agent.gatewayId()), gatewayVersion -> {
+  /**
+   * Decides and, when something changed, writes. Heartbeats of one agent on this event loop wait for the
+   * write under way instead of racing it.
+   *
+   * @param mayWait whether this heartbeat may wait for another one's write of the agent; false once it
+   *     waited, and for a write's own retries, so that a write never waits on a write (no cycles)
+   */
+  private Future<Applied> apply(Snapshot read, long instanceEpoch, HeartbeatReport report, Instant now, int attemptsLeft,
+                                boolean mayWait) {
+    // The gateway's version first: what follows must run without a pause, or another heartbeat of the
+    // agent could write between this one choosing its snapshot and registering its own write.
+    return then(gatewayVersion(read.agent.gatewayId()), gatewayVersion -> {
+      // Another heartbeat of the agent may have written since this one read the record.
+      Snapshot cached = snapshots.get(read.agent.id());
+      Snapshot snapshot = cached != null && cached.agent.version() > read.agent.version() ? cached : read;
+      AgentRecord agent = snapshot.agent;
+      // Judged on every read of the record, a re-read after a lost race included: the race may have been
+      // lost to the re-provision that made this instance stale.
+      if (agent.provisionEpoch() != instanceEpoch) {
+        // Seed 03: an instance of a superseded attempt is alive; the provisioner has it deprovisioned.
+        StaleInstances.publish(node.vertx(), agent.id().toString(), instanceEpoch);
+        return Future.failedFuture(StaleInstances.mustStop(instanceEpoch, agent.provisionEpoch()));
+      }
+      if (agent.status() == LifecycleStatus.DELETED) {
+        return Future.failedFuture(new ApiError(410, "agent_deleted", "agent " + agent.id() + " was deleted; stop", false).exception());
+      }
       HeartbeatPolicy.Decision d = HeartbeatPolicy.decide(agent, report, gatewayVersion, snapshot.lastSeenWritten, now,
           node.config().maxTransition(), node.config().lastSeenWriteEvery());
       if (d.transition() == null) {
@@ -271,29 +290,48 @@ final class HeartbeatRoutes implements RouteContributor {
       if (d.change() == null) {
         return Future.succeededFuture(new Applied(agent, gatewayVersion, d.templateSyncRequired()));
       }
-      JsonObject detail = report.detail() == null ? new JsonObject() : new JsonObject().put("reported", report.detail());
-      return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, d.trigger(), d.change(), detail)
-              .compose(result -> result instanceof TransitionResult.Applied && d.checkedInAfterWake()
-                  ? agents.recordEventIn(conn, ((TransitionResult.Applied) result).agent(), LifecycleEventNames.RECONCILE_SKIP_NOT_STUCK,
-                      new JsonObject().put("why", "the agent checked in; wake escalation reset")).map(result)
-                  : Future.succeededFuture(result)))
-          .map(result -> agents.afterCommit(d.trigger(), result))
-          .compose(result -> {
-            if (result instanceof TransitionResult.Applied applied) {
-              snapshots.put(agent.id(), new Snapshot(applied.agent(), now));
-              return Future.succeededFuture(new Applied(applied.agent(), gatewayVersion, d.templateSyncRequired()));
-            }
-            if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
-              snapshots.remove(agent.id());
-              return snapshot(agent.id()).compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft - 1));
-            }
-            if (result instanceof TransitionResult.NotFound) {
-              snapshots.remove(agent.id());
-              return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agent.id() + " does not exist").exception());
-            }
-            return Future.failedFuture(ApiError.unavailable("agent_contended", "the agent's record is changing; retry").exception());
-          });
+      Future<?> inFlight = writesInFlight.get(agent.id());
+      if (inFlight != null && mayWait) {
+        // Another heartbeat of this agent is being written on this event loop, from the same snapshot. A
+        // fleet back from a blip sends several per agent at once, each clearing the same suspicion;
+        // racing them lost twice and answered 503 agent_contended. Decide again from its outcome: mostly
+        // nothing is left to write.
+        return inFlight.transform(ignored -> snapshot(agent.id()))
+            .compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft, false));
+      }
+      Future<Applied> written = write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion);
+      if (inFlight == null) {
+        writesInFlight.put(agent.id(), written);
+        written.onComplete(done -> writesInFlight.remove(agent.id(), written));
+      }
+      return written;
     });
+  }
+
+  /** Writes the decided change; a lost race re-reads the record and decides again. */
+  private Future<Applied> write(Snapshot snapshot, AgentRecord agent, long instanceEpoch, HeartbeatReport report, Instant now,
+                                int attemptsLeft, HeartbeatPolicy.Decision d, Integer gatewayVersion) {
+    JsonObject detail = report.detail() == null ? new JsonObject() : new JsonObject().put("reported", report.detail());
+    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, d.trigger(), d.change(), detail)
+            .compose(result -> result instanceof TransitionResult.Applied && d.checkedInAfterWake()
+                ? agents.recordEventIn(conn, ((TransitionResult.Applied) result).agent(), LifecycleEventNames.RECONCILE_SKIP_NOT_STUCK,
+                    new JsonObject().put("why", "the agent checked in; wake escalation reset")).map(result)
+                : Future.succeededFuture(result)))
+        .map(result -> agents.afterCommit(d.trigger(), result))
+        .compose(result -> {
+          if (result instanceof TransitionResult.Applied applied) {
+            snapshots.put(agent.id(), new Snapshot(applied.agent(), now));
+            return Future.succeededFuture(new Applied(applied.agent(), gatewayVersion, d.templateSyncRequired()));
+          }
+          if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
+            return reload(agent.id()).compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft - 1, false));
+          }
+          if (result instanceof TransitionResult.NotFound) {
+            snapshots.remove(agent.id());
+            return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agent.id() + " does not exist").exception());
+          }
+          return Future.failedFuture(ApiError.unavailable("agent_contended", "the agent's record is changing; retry").exception());
+        });
   }
 
   /**
@@ -324,30 +362,58 @@ final class HeartbeatRoutes implements RouteContributor {
     if (cached != null) {
       return Future.succeededFuture(cached);
     }
-    return agents.find(agentId).map(found -> {
-      AgentRecord agent = found.orElseThrow(() -> ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
-      Snapshot s = new Snapshot(agent, agent.lastSeenAt());
-      snapshots.put(agentId, s);
-      return s;
-    });
+    // Heartbeats that miss the cache together (a node's start, a fleet back from a blip) share one read.
+    Future<Snapshot> loading = loadsInFlight.get(agentId);
+    return loading != null ? loading : load(agentId);
   }
 
+  /**
+   * Reads the record afresh, never joining a read already under way: that one may have started before
+   * the write this caller learnt of (a lost race, a newer credential).
+   */
   private Future<Snapshot> reload(UUID agentId) {
     snapshots.remove(agentId);
-    return snapshot(agentId);
+    return load(agentId);
   }
 
+  private Future<Snapshot> load(UUID agentId) {
+    Future<Snapshot> load = agents.find(agentId).map(found -> {
+      AgentRecord agent = found.orElseThrow(() -> ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
+      Snapshot s = new Snapshot(agent, agent.lastSeenAt());
+      Snapshot cached = snapshots.get(agentId);
+      if (cached == null || cached.agent.version() <= agent.version()) {
+        snapshots.put(agentId, s);
+      }
+      return s;
+    });
+    loadsInFlight.put(agentId, load);
+    load.onComplete(done -> loadsInFlight.remove(agentId, load));
+    return load;
+  }
+
+  /**
+   * The template version the agent's gateway should run, from a cache refreshed every
+   * {@code GATEWAY_CACHE}. An expired entry is still answered while one read refreshes it: when the
+   * cache expired under load, every heartbeat of the window used to wait for its own read.
+   */
   private Future<Integer> gatewayVersion(UUID gatewayId) {
     GatewayVersion cached = gateways.get(gatewayId);
     Instant now = node.clock().instant();
     if (cached != null && cached.loadedAt.plus(GATEWAY_CACHE).isAfter(now)) {
       return Future.succeededFuture(cached.version);
     }
-    return node.gatewayRepository().find(gatewayId).map(found -> {
-      Integer version = found.map(GatewayRecord::templateVersion).orElse(null);
-      gateways.put(gatewayId, new GatewayVersion(version, now));
-      return version;
-    });
+    Future<Integer> loading = gatewayLoads.get(gatewayId);
+    if (loading == null) {
+      loading = node.gatewayRepository().find(gatewayId).map(found -> {
+        Integer version = found.map(GatewayRecord::templateVersion).orElse(null);
+        gateways.put(gatewayId, new GatewayVersion(version, now));
+        return version;
+      });
+      Future<Integer> load = loading;
+      gatewayLoads.put(gatewayId, load);
+      load.onComplete(done -> gatewayLoads.remove(gatewayId, load));
+    }
+    return cached != null ? Future.succeededFuture(cached.version) : loading;
   }
 
   private void reject(HttpServerResponse response, ApiError error) {

@@ -123,6 +123,50 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void heartbeatsArrivingTogetherClearASuspicionWithOneWriteAndAllAreAccepted() throws Exception {
+    Agent a = registered("back-from-a-blip");
+    AgentRecord starting = await(agents.find(a.id)).orElseThrow();
+    await(agents.transition(starting, LifecycleTrigger.LEASE_LAPSED, AgentChange.create().suspectSince(clock.instant()), null));
+    long versionBefore = await(agents.find(a.id)).orElseThrow().version();
+
+    // The agent comes back with several heartbeats at once (retries queued behind a network blip): all
+    // of them read the suspected, starting record, and each would move it to ready and clear the
+    // suspicion. Written on raw sockets so that they arrive together.
+    int together = 5; // the rate limiter's burst
+    URI base = URI.create(node.baseUrl());
+    String body = new JsonObject().put("status", "ready").put("templateVersion", 3).encode();
+    String request = "POST /api/v1/agents/" + a.id + "/heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + "X-Agent-Token: " + a.credential + "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
+    List<java.net.Socket> sockets = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < together; i++) {
+        sockets.add(new java.net.Socket(base.getHost(), base.getPort()));
+      }
+      for (java.net.Socket socket : sockets) {
+        socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      }
+      for (java.net.Socket socket : sockets) {
+        socket.setSoTimeout(10_000);
+        String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(answer).as(answer).startsWith("HTTP/1.1 200");
+      }
+    } finally {
+      for (java.net.Socket socket : sockets) {
+        socket.close();
+      }
+    }
+    AgentRecord after = await(agents.find(a.id)).orElseThrow();
+    assertThat(after.suspectSince()).isNull();
+    assertThat(after.status()).isEqualTo(LifecycleStatus.READY);
+    assertThat(after.version()).as("one write").isEqualTo(versionBefore + 1);
+    // Before, every heartbeat after the first raced the first one's write and lost (and one that lost
+    // twice was answered 503 agent_contended).
+    assertThat(node.meters().find("rollcall.lifecycle.transitions").tag("outcome", "lost_race").counters())
+        .as("heartbeats of one agent do not race each other on an event loop")
+        .allSatisfy(c -> assertThat(c.count()).isZero());
+  }
+
+  @Test
   void staleTemplatesAreFlaggedAndTheAnswerSaysSo() {
     Agent a = registered("stale");
     TestHttp.Response r = heartbeat(a, "ready", 2);
@@ -130,6 +174,26 @@ class HeartbeatApiTest {
     assertThat(await(agents.find(a.id)).orElseThrow().needsTemplateSync()).isTrue();
     assertThat(heartbeat(a, "ready", 3).json().containsKey("templateSync")).isFalse();
     assertThat(await(agents.find(a.id)).orElseThrow().needsTemplateSync()).isFalse();
+  }
+
+  @Test
+  void aGatewaysNewTemplateVersionReachesHeartbeatsWithinTheCachePeriodWithoutHoldingThemUp() {
+    Agent a = registered("follows-its-gateway");
+    assertThat(heartbeat(a, "ready", 3).json().containsKey("templateSync")).isFalse();
+    await(node.context().pool().preparedQuery("UPDATE gateways SET template_version = 4 WHERE id = $1")
+        .execute(io.vertx.sqlclient.Tuple.of(gateway.id())));
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(heartbeat(a, "ready", 3).json().containsKey("templateSync")).as("within the cache period").isFalse();
+    clock.advance(Duration.ofSeconds(25)); // the cached version expired
+    // The first heartbeat after that is answered from the expired entry while one read refreshes it.
+    assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      clock.advance(Duration.ofSeconds(1));
+      JsonObject answer = heartbeat(a, "ready", 3).json();
+      assertThat(answer.getJsonObject("templateSync")).isNotNull();
+      assertThat(answer.getJsonObject("templateSync").getInteger("templateVersion")).isEqualTo(4);
+    });
+    assertThat(await(agents.find(a.id)).orElseThrow().needsTemplateSync()).isTrue();
   }
 
   @Test

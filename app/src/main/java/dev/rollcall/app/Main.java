@@ -143,12 +143,13 @@ public final class Main implements Runnable {
     @Option(names = "--connections", defaultValue = "64") int connections;
     @Option(names = "--seconds", defaultValue = "15") int seconds;
     @Option(names = "--rounds", defaultValue = "3") int rounds;
+    @Option(names = "--show-wrk", description = "Print every wrk run's own report, warm-ups included.") boolean showWrk;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     Map<String, String> env = System.getenv();
 
     @Override
     public Integer call() throws Exception {
-      return new HeartbeatBench(agents, connections, seconds, rounds, spec.commandLine().getOut())
+      return new HeartbeatBench(agents, connections, seconds, rounds, showWrk, spec.commandLine().getOut())
           .run(env);
     }
   }

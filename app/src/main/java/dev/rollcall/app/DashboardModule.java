@@ -23,12 +23,13 @@ import java.util.Set;
  * Events, outbound only, forwarding the event-bus addresses of {@link #PERMITTED} and nothing else.
  */
 final class DashboardModule implements RollcallModule {
+  static final String NAME = "dashboard";
   /** The only bus addresses the stream forwards to browsers. */
   static final Set<String> PERMITTED = Set.of(Addresses.AGENT_TRANSITIONED);
 
   @Override
   public String name() {
-    return "dashboard";
+    return NAME;
   }
 
   @Override

@@ -72,6 +72,20 @@ public final class Main implements Runnable {
 
     abstract Node.Mode mode();
 
+    /** The modules this node runs. */
+    java.util.List<dev.rollcall.core.node.RollcallModule> modules() {
+      return mode() == Node.Mode.DEV ? Modules.dev() : Modules.controlPlane();
+    }
+
+    boolean clustered() {
+      return false;
+    }
+
+    /** Whether to create {@link DevFleet} once the node is up (when it runs the simulator). */
+    boolean createFleet() {
+      return mode() == Node.Mode.DEV;
+    }
+
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
@@ -80,9 +94,9 @@ public final class Main implements Runnable {
       java.util.List<dev.rollcall.core.node.RollcallModule> modules;
       try {
         RollcallConfig config = RollcallConfig.load(env, Optional.ofNullable(configFile));
-        modules = mode() == Node.Mode.DEV ? Modules.dev() : Modules.controlPlane();
-        node = Node.start(config, mode(), modules);
-      } catch (ConfigException | StartupException e) {
+        modules = modules();
+        node = Node.start(config, mode(), modules, clustered());
+      } catch (ConfigException | StartupException | IllegalArgumentException e) {
         err.println("rollcall " + mode().name().toLowerCase() + ": " + e.getMessage());
         err.flush();
         return 1;
@@ -96,7 +110,7 @@ public final class Main implements Runnable {
       out.print(node.banner());
       out.flush(); // where it listens, at once: the simulated fleet below takes a moment
       for (var module : modules) {
-        if (module instanceof dev.rollcall.gatewaysim.GatewaySimModule sim) {
+        if (module instanceof dev.rollcall.gatewaysim.GatewaySimModule sim && createFleet()) {
           try {
             DevFleet.create(node, sim, out);
           } catch (RuntimeException e) {
@@ -130,6 +144,38 @@ public final class Main implements Runnable {
   @Command(name = "serve", mixinStandardHelpOptions = true,
       description = "The production shape: configured PostgreSQL and Redis only; fails fast when they are unreachable.")
   static final class Serve extends NodeCommand {
+    @Option(names = "--cluster", description = "Join the Hazelcast cluster (ROLLCALL_CLUSTER_* settings): the event bus spans every node.")
+    boolean cluster;
+
+    @Option(names = "--verticles", paramLabel = "LIST", defaultValue = "heartbeat,token,provisioner,reconciler,dashboard",
+        description = "Comma-separated modules this node runs, of: heartbeat, token, provisioner, reconciler, dashboard, "
+            + "gateway-sim (default: ${DEFAULT-VALUE}). Any of them may run on several nodes at once.")
+    String verticles;
+
+    @Option(names = "--sim-fleet", description = "With gateway-sim and provisioner in --verticles: create the dev stack's "
+        + "small simulated fleet through this node's operator API once it is up.")
+    boolean simFleet;
+
+    @Override
+    java.util.List<dev.rollcall.core.node.RollcallModule> modules() {
+      java.util.List<dev.rollcall.core.node.RollcallModule> selected = Modules.select(verticles);
+      if (simFleet && !(selected.stream().anyMatch(m -> m.name().equals(dev.rollcall.gatewaysim.GatewaySimModule.NAME))
+          && selected.stream().anyMatch(m -> m.name().equals(dev.rollcall.provisioner.ProvisionerModule.NAME)))) {
+        throw new IllegalArgumentException("--sim-fleet needs gateway-sim and provisioner in --verticles");
+      }
+      return selected;
+    }
+
+    @Override
+    boolean clustered() {
+      return cluster;
+    }
+
+    @Override
+    boolean createFleet() {
+      return simFleet;
+    }
+
     @Override
     Node.Mode mode() {
       return Node.Mode.SERVE;

@@ -22,6 +22,39 @@ final class Modules {
     return List.of(new HeartbeatModule(), new TokenModule(), new ProvisionerModule(), new ReconcilerModule(), new DashboardModule());
   }
 
+  /** The names {@code serve --verticles} accepts, in deployment order. */
+  static final List<String> NAMES = List.of(HeartbeatModule.NAME, TokenModule.NAME, ProvisionerModule.NAME,
+      ReconcilerModule.NAME, DashboardModule.NAME, GatewaySimModule.NAME);
+
+  /**
+   * {@code serve --verticles}: the named modules, in deployment order whatever the order given. Any
+   * module may run on several nodes at once (the due queue, single flight and optimistic concurrency
+   * keep that correct), and a node without a module still serves health and metrics.
+   */
+  static List<RollcallModule> select(String names) {
+    List<String> wanted = new ArrayList<>();
+    for (String name : names.split(",")) {
+      String n = name.trim();
+      if (n.isEmpty()) {
+        continue;
+      }
+      if (!NAMES.contains(n)) {
+        throw new IllegalArgumentException("unknown verticle '" + n + "'; choose from " + String.join(",", NAMES));
+      }
+      wanted.add(n);
+    }
+    if (wanted.isEmpty()) {
+      throw new IllegalArgumentException("--verticles names none; choose from " + String.join(",", NAMES));
+    }
+    List<RollcallModule> selected = new ArrayList<>();
+    for (RollcallModule module : dev()) {
+      if (wanted.contains(module.name())) {
+        selected.add(module);
+      }
+    }
+    return List.copyOf(selected);
+  }
+
   /** Dev: the control plane and the gateway simulator in one JVM. */
   static List<RollcallModule> dev() {
     List<RollcallModule> all = new ArrayList<>(controlPlane());

@@ -15,6 +15,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
@@ -62,6 +65,14 @@ public final class Node implements AutoCloseable {
   }
 
   public static Node start(RollcallConfig config, Mode mode, List<RollcallModule> modules) {
+    return start(config, mode, modules, false);
+  }
+
+  /**
+   * @param clustered join the Hazelcast cluster ({@link ClusterConfigs}): the event bus then spans every
+   *     node, so each module's consumers may live on any node, in any number
+   */
+  public static Node start(RollcallConfig config, Mode mode, List<RollcallModule> modules, boolean clustered) {
     EmbeddedServers embedded = null;
     Vertx vertx = null;
     try {
@@ -107,11 +118,20 @@ public final class Node implements AutoCloseable {
           .description("Always 1; the version tag says which Rollcall build runs on this node")
           .tag("version", version())
           .register(registry);
-      vertx = Vertx.builder()
-          // Native epoll where Netty's native library loads (Linux); NIO otherwise, logged at start.
-          .with(new VertxOptions().setMetricsOptions(Metrics.vertxOptions()).setPreferNativeTransport(true))
-          .withMetrics(new MicrometerMetricsFactory(registry))
-          .build();
+      // Native epoll where Netty's native library loads (Linux); NIO otherwise, logged at start.
+      VertxOptions options = new VertxOptions().setMetricsOptions(Metrics.vertxOptions()).setPreferNativeTransport(true);
+      if (clustered) {
+        options.getEventBusOptions().setHost(config.clusterHost()).setPort(config.eventBusPort())
+            .setClusterPublicHost(config.clusterHost());
+        vertx = await(Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry))
+            .withClusterManager(new HazelcastClusterManager(ClusterConfigs.hazelcast(config))).buildClustered(),
+            "joining the cluster (" + Setting.CLUSTER_MEMBERS.env() + "=" + String.join(",", config.clusterMembers()) + ")");
+        ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+        Gauge.builder("rollcall.cluster.members", () -> cluster.isActive() ? cluster.getNodes().size() : 0)
+            .description("Members of the Hazelcast cluster this node sees (itself included)").register(registry);
+      } else {
+        vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+      }
       Pool pool = Databases.pool(vertx, pgUrl, config.pgPoolSize());
       Redis redis = RedisClients.client(vertx, redisUrl);
       RedisAPI redisApi = RedisAPI.api(redis);
@@ -127,6 +147,8 @@ public final class Node implements AutoCloseable {
           new DeploymentOptions().setInstances(config.httpInstances())), "starting the HTTP listeners");
       LOG.atInfo().addKeyValue("event", "node.started").addKeyValue("node", nodeId).addKeyValue("mode", mode.name().toLowerCase())
           .addKeyValue("transport", vertx.isNativeTransportEnabled() ? "epoll" : "nio")
+          .addKeyValue("cluster_members", clustered ? ((VertxInternal) vertx).clusterManager().getNodes().size() : 0)
+          .addKeyValue("modules", modules.stream().map(RollcallModule::name).toList())
           .log("Rollcall node started with {}", config.describe().encode());
       return new Node(v, embedded, context, listeners, generatedAdminToken);
     } catch (RuntimeException e) {
@@ -168,6 +190,17 @@ public final class Node implements AutoCloseable {
           .append("\n    use it as 'Authorization: Bearer <token>'; set ROLLCALL_ADMIN_TOKEN to choose your own\n");
     }
     return sb.toString();
+  }
+
+  /**
+   * A node lost without goodbye, for failure tests: its Hazelcast member is terminated (no graceful leave;
+   * the others find out as from a dead process), then the rest is closed.
+   */
+  void crash() {
+    if (vertx instanceof VertxInternal internal && internal.clusterManager() instanceof HazelcastClusterManager hazelcast) {
+      hazelcast.getHazelcastInstance().getLifecycleService().terminate();
+    }
+    close();
   }
 
   @Override

@@ -14,6 +14,7 @@ public final class GatewaySimModule implements RollcallModule {
 
   private final long seed;
   private GatewaySimVerticle verticle;
+  private dev.rollcall.core.config.RollcallConfig config;
 
   public GatewaySimModule() {
     this(42);
@@ -30,13 +31,14 @@ public final class GatewaySimModule implements RollcallModule {
 
   @Override
   public Future<?> deploy(NodeContext node) {
-    verticle = new GatewaySimVerticle("127.0.0.1", 0, seed, node.config().checkinDeadline(),
+    config = node.config();
+    verticle = new GatewaySimVerticle(config.simHost(), config.simPort(), seed, node.config().checkinDeadline(),
         node.config().checkinDeadline().multipliedBy(4).plus(Duration.ofSeconds(5)));
     return node.vertx().deployVerticle(verticle);
   }
 
-  /** The simulator's URL once deployed. */
+  /** The simulator's URL as provisioners reach it (simPublicUrl), once deployed. */
   public String url() {
-    return verticle.url();
+    return config.simPublicUrl(verticle.port());
   }
 }

@@ -116,6 +116,11 @@ public final class GatewaySimVerticle extends VerticleBase {
     return "http://" + ("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + server.actualPort();
   }
 
+  /** The port it actually listens on (port 0 picks one). */
+  public int port() {
+    return server.actualPort();
+  }
+
   @Override
   public Future<?> stop() {
     sim.close();

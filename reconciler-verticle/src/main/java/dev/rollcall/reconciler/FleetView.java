@@ -7,6 +7,8 @@ import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.redis.RedisClients;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Row;
@@ -64,6 +66,8 @@ final class FleetView {
   private volatile Map<UUID, Instant> unreachable = Map.of();
   private volatile boolean fleetSilent;
   private volatile Instant lastOutage;
+  /** The cluster's members at the last sample (null before the first, or when not clustered). */
+  private Set<String> clusterMembers;
   private final Instant startedAt;
 
   FleetView(NodeContext node, RecoveryGates gates) {
@@ -106,6 +110,26 @@ final class FleetView {
     return from;
   }
 
+  /**
+   * A node that left the cluster is the control plane's own outage: until the cluster dropped it, its
+   * consumers still got their share of requests, and those failed (a wake, a credential check). Reads
+   * the member list the cluster manager keeps locally.
+   */
+  private void clusterSample() {
+    if (!node.vertx().isClustered()) {
+      return;
+    }
+    ClusterManager cluster = ((VertxInternal) node.vertx()).clusterManager();
+    if (!cluster.isActive()) {
+      return;
+    }
+    Set<String> now = Set.copyOf(cluster.getNodes());
+    if (clusterMembers != null && !now.containsAll(clusterMembers)) {
+      outageSeen("a control-plane node left the cluster (" + clusterMembers.size() + " -> " + now.size() + " members)");
+    }
+    clusterMembers = now;
+  }
+
   /** The control plane itself failed (Redis or PostgreSQL unavailable, Redis data lost): grace for everyone. */
   void outageSeen(String what) {
     Instant now = node.clock().instant();
@@ -120,6 +144,7 @@ final class FleetView {
   /** One sample: counts, reachability marks, gauges and the liveness marker. */
   Future<Void> sample() {
     Instant now = node.clock().instant();
+    clusterSample();
     Future<Void> marker = node.redis().send(Request.cmd(Command.SET).arg(LIVENESS_MARKER).arg(now.toEpochMilli()).arg("NX"))
         .map(reply -> {
           // OK: the marker was missing. The first sample ever writes it too; its start-up grace covers that.

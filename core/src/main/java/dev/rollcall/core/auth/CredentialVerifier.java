@@ -2,6 +2,7 @@ package dev.rollcall.core.auth;
 
 import dev.rollcall.core.util.LruMap;
 import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.Commands;
 import dev.rollcall.core.bus.Failure;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.http.ApiError;
@@ -94,8 +95,7 @@ public final class CredentialVerifier {
   }
 
   private Future<VerifiedAgent> ask(UUID agentId, UUID credentialId, byte[] hash) {
-    return vertx.eventBus().<JsonObject>request(Addresses.TOKEN_VERIFY,
-            new TokenMessages.Verify(agentId, credentialId, hash).toJson(), busOptions)
+    return Commands.requestLocalFirst(vertx, Addresses.TOKEN_VERIFY, new TokenMessages.Verify(agentId, credentialId, hash).toJson(), busOptions)
         .recover(e -> Future.failedFuture(Failure.toApiError(e).exception()))
         .map(reply -> {
           TokenMessages.Verified v = TokenMessages.Verified.fromJson(reply.body());

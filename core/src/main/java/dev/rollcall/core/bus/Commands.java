@@ -3,11 +3,17 @@ package dev.rollcall.core.bus;
 import dev.rollcall.core.http.ApiError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 
-/** Registers the consumer of a command address (see {@link Addresses}) the same way for every verticle. */
+/**
+ * Registers the consumer of a command address (see {@link Addresses}) the same way for every verticle,
+ * and sends read-only queries to this node's own consumer first.
+ */
 public final class Commands {
   private Commands() {
   }
@@ -26,5 +32,20 @@ public final class Commands {
       }
       answer.onSuccess(msg::reply).onFailure(e -> msg.fail(Failure.codeOf(e), Failure.messageOf(e)));
     }).completion();
+  }
+
+  /**
+   * A request answered by this node's consumer when it has one, else by any node's. For queries on an
+   * agent's hot path (credential verification): in a cluster, a node that runs the consumer itself never
+   * waits on another node, so a lost node (until the cluster drops it, its consumers still get their
+   * round-robin share and time out) cannot fail this node's agents. Only for requests that are safe
+   * to send twice: the local attempt fails at once with NO_HANDLERS when there is no local consumer.
+   */
+  public static Future<Message<JsonObject>> requestLocalFirst(Vertx vertx, String address, JsonObject body, DeliveryOptions options) {
+    DeliveryOptions local = new DeliveryOptions(options).setLocalOnly(true);
+    return vertx.eventBus().<JsonObject>request(address, body, local).recover(e ->
+        e instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS
+            ? vertx.eventBus().<JsonObject>request(address, body, options)
+            : Future.failedFuture(e));
   }
 }

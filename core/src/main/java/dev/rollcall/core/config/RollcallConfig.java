@@ -201,6 +201,49 @@ public final class RollcallConfig {
     return (Duration) values.get(Setting.GATEWAY_TIMEOUT);
   }
 
+  public String clusterHost() {
+    return (String) values.get(Setting.CLUSTER_HOST);
+  }
+
+  public int clusterPort() {
+    return (Integer) values.get(Setting.CLUSTER_PORT);
+  }
+
+  /** The Hazelcast TCP-IP members, trimmed, empty entries dropped. */
+  public java.util.List<String> clusterMembers() {
+    return java.util.Arrays.stream(((String) values.get(Setting.CLUSTER_MEMBERS)).split(","))
+        .map(String::trim).filter(m -> !m.isEmpty()).toList();
+  }
+
+  public String clusterName() {
+    return (String) values.get(Setting.CLUSTER_NAME);
+  }
+
+  public int eventBusPort() {
+    return (Integer) values.get(Setting.EVENT_BUS_PORT);
+  }
+
+  public Optional<String> hazelcastConfig() {
+    return Optional.ofNullable((String) values.get(Setting.HAZELCAST_CONFIG));
+  }
+
+  public String simHost() {
+    return (String) values.get(Setting.SIM_HOST);
+  }
+
+  public int simPort() {
+    return (Integer) values.get(Setting.SIM_PORT);
+  }
+
+  /** The simulator's URL for the provisioners, given the port it actually listens on. */
+  public String simPublicUrl(int actualPort) {
+    String configured = (String) values.get(Setting.SIM_PUBLIC_URL);
+    if (configured != null) {
+      return configured;
+    }
+    return "http://" + ("0.0.0.0".equals(simHost()) ? "127.0.0.1" : simHost()) + ":" + actualPort;
+  }
+
   /** Where agents reach the control plane: the setting, else the agent listener on the bind host. */
   public String publicUrl() {
     String configured = (String) values.get(Setting.PUBLIC_URL);

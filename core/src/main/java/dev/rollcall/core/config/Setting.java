@@ -83,7 +83,20 @@ public enum Setting {
   FLEET_SAMPLE_INTERVAL("fleetSampleInterval", Kind.DURATION, "2s",
       "How often the reconciler counts agents per gateway and status: gateway reachability, metrics, grace after Redis data loss."),
   STUCK_BUSY_AFTER("stuckBusyAfter", Kind.DURATION, "60s",
-      "How long an agent may stay busy without a live task before the reconciler returns it to ready.");
+      "How long an agent may stay busy without a live task before the reconciler returns it to ready."),
+  CLUSTER_HOST("clusterHost", Kind.STRING, "127.0.0.1",
+      "serve --cluster: the address this node's Hazelcast member and event bus bind to and announce to the others (in compose, the service name)."),
+  CLUSTER_PORT("clusterPort", Kind.PORT, "5701", "serve --cluster: the Hazelcast member port; the next ones are tried when it is taken."),
+  CLUSTER_MEMBERS("clusterMembers", Kind.STRING, "127.0.0.1",
+      "serve --cluster: Hazelcast TCP-IP members to join, host or host:port, comma-separated (multicast is off)."),
+  CLUSTER_NAME("clusterName", Kind.STRING, "rollcall", "serve --cluster: nodes only join members of the same cluster name."),
+  EVENT_BUS_PORT("eventBusPort", Kind.PORT, "0", "serve --cluster: the clustered event bus's TCP port (0 picks a free one)."),
+  HAZELCAST_CONFIG("hazelcastConfig", Kind.STRING, null,
+      "serve --cluster: a Hazelcast XML or YAML file used instead of the cluster settings above (it must keep Vert.x's __vertx.* map settings)."),
+  SIM_HOST("simHost", Kind.STRING, "127.0.0.1", "The gateway simulator's bind address (nodes running the gateway-sim verticle)."),
+  SIM_PORT("simPort", Kind.PORT, "0", "The gateway simulator's port (0 picks a free one)."),
+  SIM_PUBLIC_URL("simPublicUrl", Kind.URL, null,
+      "The simulator's URL as the provisioners reach it (the gateways' base URL); default http://<simHost>:<port>.");
 
   private final String key;
   private final Kind kind;

@@ -6,7 +6,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.redis.client.RedisAPI;
@@ -15,8 +18,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What "ready" means for a Rollcall node: PostgreSQL answers, Redis answers, and the event bus delivers
- * a request to some node and back. Liveness ({@link #liveness}) checks nothing external, so a database
+ * What "ready" means for a Rollcall node: PostgreSQL answers, Redis answers, the event bus delivers
+ * a request to some node and back, and, when clustered, the node is a cluster member (the check lists
+ * the members it sees). Liveness ({@link #liveness}) checks nothing external, so a database
  * outage makes a node unready (taken out of rotation) without getting it restarted.
  */
 public final class ReadinessChecks {
@@ -32,7 +36,21 @@ public final class ReadinessChecks {
 
   public static HealthChecks readiness(Vertx vertx, Pool pool, RedisAPI redis) {
     long timeoutMs = CHECK_TIMEOUT.toMillis();
-    return HealthChecks.create(vertx)
+    HealthChecks checks = HealthChecks.create(vertx);
+    if (vertx.isClustered()) {
+      // Which cluster this node is in, as it sees it: a node split from the others still serves its
+      // own requests, but an operator comparing member counts across nodes sees the split.
+      checks.register("cluster", timeoutMs, promise -> {
+        ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+        if (!cluster.isActive()) {
+          promise.complete(Status.KO(new JsonObject().put("error", "not a member of the cluster")));
+          return;
+        }
+        promise.complete(Status.OK(new JsonObject().put("node", cluster.getNodeId())
+            .put("members", cluster.getNodes().size()).put("memberIds", new JsonArray(cluster.getNodes()))));
+      });
+    }
+    return checks
         .register("postgresql", timeoutMs, promise -> complete(promise,
             pool.query("SELECT 1").execute().timeout(timeoutMs, TimeUnit.MILLISECONDS).mapEmpty()))
         .register("redis", timeoutMs, promise -> complete(promise, RedisClients.ping(vertx, redis, CHECK_TIMEOUT)))

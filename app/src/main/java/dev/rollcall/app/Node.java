@@ -126,12 +126,13 @@ public final class Node implements AutoCloseable {
         vertx = await(Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry))
             .withClusterManager(new HazelcastClusterManager(ClusterConfigs.hazelcast(config))).buildClustered(),
             "joining the cluster (" + Setting.CLUSTER_MEMBERS.env() + "=" + String.join(",", config.clusterMembers()) + ")");
-        ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
-        Gauge.builder("rollcall.cluster.members", () -> cluster.isActive() ? cluster.getNodes().size() : 0)
-            .description("Members of the Hazelcast cluster this node sees (itself included)").register(registry);
       } else {
         vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
       }
+      ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+      // A node that is not clustered is a cluster of one; a clustered node that lost its membership, of none.
+      Gauge.builder("rollcall.cluster.members", () -> cluster == null ? 1 : cluster.isActive() ? cluster.getNodes().size() : 0)
+          .description("Members of the cluster this node sees, itself included (1 when not clustered)").register(registry);
       Pool pool = Databases.pool(vertx, pgUrl, config.pgPoolSize());
       Redis redis = RedisClients.client(vertx, redisUrl);
       RedisAPI redisApi = RedisAPI.api(redis);

@@ -147,6 +147,38 @@ class ComposeFileTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void grafanasDashboardQueriesOnlyMetricsRollcallDocuments() throws IOException {
+    Map<String, Object> grafana = (Map<String, Object>) services.get("grafana");
+    for (Object volume : (List<Object>) grafana.get("volumes")) {
+      assertThat(ROOT.resolve(String.valueOf(volume).split(":")[0])).exists();
+    }
+    Map<String, Object> datasources = new Yaml().load(Files.readString(ROOT.resolve("deploy/grafana/provisioning/datasources/prometheus.yml")));
+    String url = String.valueOf(((Map<String, Object>) ((List<Object>) datasources.get("datasources")).get(0)).get("url"));
+    assertThat(services).containsKey(URI.create(url).getHost());
+
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    Set<String> documented = new HashSet<>();
+    Matcher d = Pattern.compile("`(rollcall_[a-z_]+)").matcher(readme);
+    while (d.find()) {
+      documented.add(d.group(1));
+    }
+    io.vertx.core.json.JsonObject dashboard = new io.vertx.core.json.JsonObject(Files.readString(ROOT.resolve("deploy/grafana/dashboards/rollcall.json")));
+    assertThat(dashboard.getJsonArray("panels")).isNotEmpty();
+    for (Object panel : dashboard.getJsonArray("panels")) {
+      for (Object target : ((io.vertx.core.json.JsonObject) panel).getJsonArray("targets")) {
+        String expr = ((io.vertx.core.json.JsonObject) target).getString("expr");
+        Matcher metric = Pattern.compile("rollcall_[a-z_]+").matcher(expr);
+        assertThat(metric.find()).as(expr).isTrue();
+        do {
+          String name = metric.group().replaceAll("_bucket$", "");
+          assertThat(documented).as("panel query " + expr).contains(name);
+        } while (metric.find());
+      }
+    }
+  }
+
+  @Test
   void theImageIsBuiltFromThisRepositorysJar() throws IOException {
     String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
     assertThat(dockerfile).contains("./mvnw").contains("app/target/rollcall.jar").contains("ENTRYPOINT");

@@ -49,7 +49,10 @@ final class HeartbeatPolicy {
     if (!write) {
       return new Decision(trigger, transition.get(), null, false, templateBehind);
     }
-    AgentChange change = AgentChange.create().lastSeenAt(now).needsTemplateSync(templateBehind);
+    AgentChange change = AgentChange.create().lastSeenAt(now);
+    if (templateBehind != agent.needsTemplateSync()) {
+      change.needsTemplateSync(templateBehind);
+    }
     if (escalationPending) {
       change.wakeAttempts(0).checkinDeadline(null).recoveryProbes(0);
     }

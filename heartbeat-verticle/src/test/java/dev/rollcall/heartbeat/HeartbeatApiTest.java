@@ -111,6 +111,7 @@ class HeartbeatApiTest {
       assertThat(next).isBetween(9_000L, 11_000L);
     }
     assertThat(await(agents.find(a.id)).orElseThrow().version()).as("no write for steady heartbeats").isEqualTo(version);
+    int eventsBefore = events(a).size();
     long lastHeartbeat = clock.instant().toEpochMilli();
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
         .untilAsserted(() -> assertThat(lease(a)).contains(lastHeartbeat));
@@ -120,6 +121,8 @@ class HeartbeatApiTest {
     AgentRecord after = await(agents.find(a.id)).orElseThrow();
     assertThat(after.version()).isEqualTo(version + 1);
     assertThat(after.lastSeenAt()).isEqualTo(clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    // Bookkeeping, not a change of state: no event per agent-minute burying the agent's history.
+    assertThat(events(a)).as("events after the coalesced write").hasSize(eventsBefore);
   }
 
   @Test

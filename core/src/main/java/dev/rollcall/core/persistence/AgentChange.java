@@ -151,6 +151,12 @@ public final class AgentChange {
     return assignments.isEmpty() && !incrementWakeAttempts && !bumpProvisionEpoch;
   }
 
+  /** Only last_seen_at: liveness bookkeeping (a coalesced heartbeat), not a change of the agent's state. */
+  boolean onlyLastSeen() {
+    return assignments.size() == 1 && assignments.containsKey(Column.LAST_SEEN_AT) && !incrementWakeAttempts
+        && !bumpProvisionEpoch;
+  }
+
   boolean setsStatusReason() {
     return assignments.containsKey(Column.STATUS_REASON);
   }

@@ -171,6 +171,11 @@ public final class AgentRepository {
                     : new TransitionResult.LostRace(current.id(), current.version(), found.iterator().next().getLong(0)));
           }
           AgentRecord after = AgentRecord.fromRow(rows.iterator().next());
+          if (!transition.changesStatus() && change.onlyLastSeen()) {
+            // A coalesced last_seen_at (once a minute per steady agent) is bookkeeping, not a change of
+            // state: an event for it would bury the agent's history (and cost an INSERT per agent-minute).
+            return Future.succeededFuture((TransitionResult) new TransitionResult.Applied(after, transition, wakeToReadyOfThis));
+          }
           return insertEvent(conn, after.id(), now, trigger.eventName(), current.status(), after.status(),
               after.version(), after.provisionEpoch(), eventDetail)
               .map(id -> (TransitionResult) new TransitionResult.Applied(after, transition, wakeToReadyOfThis));

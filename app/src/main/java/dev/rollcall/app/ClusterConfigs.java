@@ -13,6 +13,7 @@ import java.io.FileNotFoundException;
  * maps) with TCP-IP discovery from the settings, or a file an operator provides instead.
  */
 final class ClusterConfigs {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterConfigs.class);
   /**
    * Seconds without a heartbeat before Hazelcast drops a member. Its default is 60 s; a control plane
    * must hand a dead node's event-bus consumers to the others sooner than its suspicion window.
@@ -46,6 +47,14 @@ final class ClusterConfigs {
       // Bind where the others are told to connect (tests and single hosts: 127.0.0.1).
       network.getInterfaces().setEnabled(true).addInterface(config.clusterHost());
       hz.setProperty("hazelcast.socket.bind.any", "false");
+    }
+    boolean loopback = config.clusterHost().startsWith("127.") || "localhost".equals(config.clusterHost());
+    if (loopback && config.clusterMembers().stream().map(m -> m.split(":")[0])
+        .anyMatch(h -> !h.startsWith("127.") && !"localhost".equals(h))) {
+      // Bound to loopback, this member cannot be reached by the others: it would form a cluster of one.
+      LOG.atWarn().addKeyValue("event", "cluster.loopback_host").addKeyValue("cluster_host", config.clusterHost())
+          .log("{} is a loopback address but {} names other hosts: set {} to an address they can reach",
+              Setting.CLUSTER_HOST.env(), Setting.CLUSTER_MEMBERS.env(), Setting.CLUSTER_HOST.env());
     }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);

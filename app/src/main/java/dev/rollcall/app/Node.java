@@ -121,8 +121,12 @@ public final class Node implements AutoCloseable {
       // Native epoll where Netty's native library loads (Linux); NIO otherwise, logged at start.
       VertxOptions options = new VertxOptions().setMetricsOptions(Metrics.vertxOptions()).setPreferNativeTransport(true);
       if (clustered) {
-        options.getEventBusOptions().setHost(config.clusterHost()).setPort(config.eventBusPort())
-            .setClusterPublicHost(config.clusterHost());
+        options.getEventBusOptions().setPort(config.eventBusPort());
+        if (config.hazelcastConfig().isEmpty()) {
+          // With a Hazelcast file, Vert.x takes the event bus's address from the cluster manager (the
+          // file's interfaces and public address) rather than clusterHost's default 127.0.0.1.
+          options.getEventBusOptions().setHost(config.clusterHost()).setClusterPublicHost(config.clusterHost());
+        }
         vertx = await(Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry))
             .withClusterManager(new HazelcastClusterManager(ClusterConfigs.hazelcast(config))).buildClustered(),
             "joining the cluster (" + Setting.CLUSTER_MEMBERS.env() + "=" + String.join(",", config.clusterMembers()) + ")");
@@ -131,7 +135,7 @@ public final class Node implements AutoCloseable {
       }
       ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
       // A node that is not clustered is a cluster of one; a clustered node that lost its membership, of none.
-      Gauge.builder("rollcall.cluster.members", () -> cluster == null ? 1 : cluster.isActive() ? cluster.getNodes().size() : 0)
+      Gauge.builder("rollcall.cluster.members", () -> clusterMembers(cluster))
           .description("Members of the cluster this node sees, itself included (1 when not clustered)").register(registry);
       Pool pool = Databases.pool(vertx, pgUrl, config.pgPoolSize());
       Redis redis = RedisClients.client(vertx, redisUrl);
@@ -142,6 +146,12 @@ public final class Node implements AutoCloseable {
       for (RollcallModule module : modules) {
         await(module.deploy(context), "deploying module " + module.name());
         LOG.atInfo().addKeyValue("event", "module.deployed").addKeyValue("module", module.name()).log("module deployed");
+      }
+      List<String> names = modules.stream().map(RollcallModule::name).toList();
+      if (names.contains("heartbeat") && !names.contains("token")) {
+        LOG.atWarn().addKeyValue("event", "node.heartbeat_without_token")
+            .log(clustered ? "heartbeat runs without token on this node: every credential-cache miss waits on another node's token verticle"
+                : "heartbeat runs without token and without --cluster: credential-cache misses cannot be answered (503)");
       }
       Vertx v = vertx;
       await(vertx.deployVerticle(() -> new HttpVerticle(context, modules, listeners, registry),
@@ -191,6 +201,18 @@ public final class Node implements AutoCloseable {
           .append("\n    use it as 'Authorization: Bearer <token>'; set ROLLCALL_ADMIN_TOKEN to choose your own\n");
     }
     return sb.toString();
+  }
+
+  /** Members this node sees: 1 when not clustered, 0 when its own member is gone. */
+  private static int clusterMembers(ClusterManager cluster) {
+    if (cluster == null) {
+      return 1;
+    }
+    try {
+      return cluster.getNodes().size();
+    } catch (RuntimeException e) {
+      return 0;
+    }
   }
 
   /**

@@ -8,12 +8,14 @@ import dev.rollcall.core.config.Setting;
 import dev.rollcall.core.embedded.EmbeddedServers;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
 import dev.rollcall.core.node.RollcallModule;
+import dev.rollcall.core.testing.TcpProxy;
 import dev.rollcall.core.testing.TestServers;
 import dev.rollcall.gatewaysim.GatewaySimModule;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -32,20 +34,31 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Three clustered nodes in one JVM (Hazelcast over 127.0.0.1, TCP-IP join), modules spread across them,
- * a simulated fleet provisioned through the operator API; one node is lost without goodbye in the
- * middle of provisioning. Every agent must still converge to ready, no agent may run two instances of
- * one epoch, and no agent may be judged offline because the control plane lost a node.
+ * a simulated fleet provisioned through the operator API and heartbeating through a load balancer; the
+ * node behind the balancer is lost without goodbye in the middle of provisioning. Every agent must
+ * still converge to ready, no agent may run two instances of one epoch, and no agent may be judged
+ * offline because the control plane lost a node.
  */
+@org.junit.jupiter.api.extension.ExtendWith(dev.rollcall.core.testing.RealServersExtension.class)
 class ClusterTest {
   private static final int AGENTS = 240;
   private static final int GATEWAYS = 3;
   private static final String ADMIN_TOKEN = "cluster-test-admin-token-0123";
 
+  /** How long the load balancer takes to notice its backend died and fail over. */
+  private static final Duration FAILOVER = Duration.ofSeconds(5);
+  /** The outage grace: longer than the fail-over, and over (since each reconciler's start) before the loss. */
+  private static final Duration GRACE = Duration.ofSeconds(8);
+
   private final List<Node> nodes = new ArrayList<>();
+  private TcpProxy closeAfter;
 
   @AfterEach
   void stop() {
     nodes.forEach(Node::close);
+    if (closeAfter != null) {
+      closeAfter.close();
+    }
   }
 
   @Test
@@ -53,7 +66,11 @@ class ClusterTest {
   void losingANodeMidProvisioningLeavesEveryAgentReadyWithOneInstancePerEpochAndNoOfflineVerdict() throws Exception {
     TestServers servers = TestServers.get();
     int[] hazelcastPorts = {EmbeddedServers.freePort(), EmbeddedServers.freePort(), EmbeddedServers.freePort()};
-    int ingressPort = EmbeddedServers.freePort();
+    int doomedPort = EmbeddedServers.freePort();
+    // The agents reach the control plane through a load balancer (a TCP proxy), first to the node that
+    // will be lost; when it is, the balancer fails over to another node after its health-check delay.
+    TcpProxy balancer = new TcpProxy("127.0.0.1", doomedPort);
+    closeAfter = balancer;
     Map<Setting, String> shared = new EnumMap<>(ChaosRun.SHORT_TIMEOUTS);
     shared.put(Setting.PG_URL, servers.pgUrl());
     shared.put(Setting.REDIS_URL, servers.redisUrl());
@@ -63,18 +80,21 @@ class ClusterTest {
     shared.put(Setting.CLUSTER_HOST, "127.0.0.1");
     shared.put(Setting.CLUSTER_NAME, "rollcall-test-" + UUID.randomUUID());
     shared.put(Setting.CLUSTER_MEMBERS, "127.0.0.1:" + hazelcastPorts[0] + ",127.0.0.1:" + hazelcastPorts[1] + ",127.0.0.1:" + hazelcastPorts[2]);
-    // Every provisioner hands agents the ingress node's URL: the agents' side of the control plane
-    // survives, so an offline verdict could only come from the lost node's own work going missing.
-    shared.put(Setting.PUBLIC_URL, "http://127.0.0.1:" + ingressPort);
+    shared.put(Setting.PUBLIC_URL, "http://127.0.0.1:" + balancer.port());
+    // The balancer's fail-over (FAILOVER) outlasts a lease and the suspicion window (1.5 s + 2 s here):
+    // only the outage grace a reconciler starts when it sees a member leave keeps the agents from being
+    // judged offline for the control plane's own loss.
+    shared.put(Setting.OUTAGE_GRACE, GRACE.toSeconds() + "s");
     shared.put(Setting.REGISTER_LIMIT_PER_SOURCE, String.valueOf(AGENTS * 20));
     // A claim of the lost node's reconciler comes back after this; a provision it left behind is taken over.
     shared.put(Setting.CLAIM_VISIBILITY, "3s");
 
     GatewaySimModule sim = new GatewaySimModule(11);
-    Node ingress = start(shared, hazelcastPorts[0], ingressPort, List.of("heartbeat", "token", "provisioner", "dashboard"), sim);
-    Node doomed = start(shared, hazelcastPorts[1], 0, List.of("token", "provisioner", "reconciler"), null);
-    Node survivor = start(shared, hazelcastPorts[2], 0, List.of("heartbeat", "token", "provisioner", "reconciler"), null);
-    String api = ingress.listeners().get(0).url();
+    Node operatorNode = start(shared, hazelcastPorts[0], 0, List.of("heartbeat", "token", "provisioner", "dashboard"), sim);
+    Node doomed = start(shared, hazelcastPorts[1], doomedPort, List.of("heartbeat", "token", "provisioner", "reconciler"), null);
+    Node survivor = start(shared, hazelcastPorts[2], 0, List.of("token", "provisioner", "reconciler"), null);
+    long survivorStarted = System.nanoTime();
+    String api = operatorNode.listeners().get(0).url();
     Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> clusterMembers(api) == 3);
 
     OperatorApi operator = new OperatorApi(ADMIN_TOKEN);
@@ -85,6 +105,9 @@ class ClusterTest {
       gatewayIds.add(UUID.fromString(operator.call("POST", api + "/api/v1/gateways", new JsonObject().put("name", name)
           .put("baseUrl", sim.url() + "/gw/" + name).put("templateVersion", 1), 201).getString("id")));
     }
+
+    // Each reconciler starts with the outage grace: it must be over before the loss, or the loss proves nothing.
+    Thread.sleep(Math.max(0, GRACE.toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - survivorStarted)));
 
     // Create the fleet from 8 threads; the create-agent command goes round-robin to the provisioners
     // of all three nodes. A third of the way in, the doomed node is lost without goodbye.
@@ -100,13 +123,18 @@ class ClusterTest {
         created.incrementAndGet();
       }));
     }
-    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> created.get() >= AGENTS / 3);
-    doomed.crash();
-    nodes.remove(doomed);
-    for (Future<?> f : creations) {
-      f.get(90, TimeUnit.SECONDS);
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> created.get() >= AGENTS / 3);
+      doomed.crash();
+      nodes.remove(doomed);
+      Thread.sleep(FAILOVER.toMillis()); // the test thread, not an event loop: the balancer's health checks
+      balancer.retarget("127.0.0.1", URI.create(api).getPort());
+      for (Future<?> f : creations) {
+        f.get(90, TimeUnit.SECONDS);
+      }
+    } finally {
+      creators.shutdownNow();
     }
-    creators.shutdown();
 
     // Membership as the survivors report it in readiness.
     Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> clusterMembers(api) == 2);
@@ -127,6 +155,17 @@ class ClusterTest {
         assertThat(agent.getInteger("maxRegisteredPerEpoch")).as(agent.encode()).isLessThanOrEqualTo(1);
       }
     }
+    // The node was lost mid-provisioning: operator calls it held failed and were retried, or provisions
+    // it had started were taken over by the surviving reconciler.
+    long takenOver = count(survivor, "SELECT count(*) FROM agents WHERE gateway_id = ANY($1) AND provision_epoch > 1", gateways)
+        + count(survivor, "SELECT count(*) FROM lifecycle_events e JOIN agents a ON a.id = e.agent_id "
+            + "WHERE a.gateway_id = ANY($1) AND e.name = '" + LifecycleTrigger.PROVISION_FAILED.eventName() + "'", gateways);
+    assertThat(retried.get() + takenOver).as("work the lost node held (retried creates %d, taken over %d)", retried.get(), takenOver)
+        .isPositive();
+    // The survivor's reconciler saw a member leave and gave the fleet the outage grace.
+    assertThat(survivor.context().meters().find("rollcall.reconcile.outage_grace").tag("cause", "cluster_member_lost").counter())
+        .as("outage grace for the lost node").isNotNull()
+        .satisfies(c -> assertThat(c.count()).isPositive());
     // No agent was judged offline: the lost node was control plane, not fleet.
     assertThat(count(survivor, "SELECT count(*) FROM lifecycle_events e JOIN agents a ON a.id = e.agent_id "
         + "WHERE a.gateway_id = ANY($1) AND e.name = '" + LifecycleTrigger.LEASE_EXPIRED.eventName() + "'", gateways)).isZero();

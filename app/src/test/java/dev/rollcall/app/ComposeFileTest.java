@@ -116,6 +116,7 @@ class ComposeFileTest {
     String simulator = rollcall.keySet().stream().filter(n -> modulesOf(n).contains("gateway-sim")).findFirst().orElseThrow();
     String simUrl = rollcall.get(simulator).get(Setting.SIM_PUBLIC_URL.env());
     assertThat(simUrl).isNotNull();
+    assertThat(rollcall.get(simulator).get(Setting.SIM_HOST.env())).as("the simulator listens beyond loopback").isEqualTo("0.0.0.0");
     assertThat(rollcall).containsKey(URI.create(simUrl).getHost());
     assertThat(command(simulator)).contains("--sim-fleet");
   }
@@ -168,6 +169,11 @@ class ComposeFileTest {
     for (Object panel : dashboard.getJsonArray("panels")) {
       for (Object target : ((io.vertx.core.json.JsonObject) panel).getJsonArray("targets")) {
         String expr = ((io.vertx.core.json.JsonObject) target).getString("expr");
+        // Whole-fleet gauges are published by every reconciler node: summing them counts the fleet once per node.
+        for (String fleetWide : List.of("rollcall_agents", "rollcall_gateways_unreachable", "rollcall_reconcile_due_depth",
+            "rollcall_reconcile_due_lag_seconds")) {
+          assertThat(expr).as(expr).doesNotContainPattern("sum\\s*(by\\s*\\([^)]*\\)\\s*)?\\(\\s*" + fleetWide + "\\b");
+        }
         Matcher metric = Pattern.compile("rollcall_[a-z_]+").matcher(expr);
         assertThat(metric.find()).as(expr).isTrue();
         do {
@@ -203,9 +209,11 @@ class ComposeFileTest {
   }
 
   private static String run(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    Path log = Files.createTempFile("validator", ".txt");
+    Process p = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(String.join(" ", command) + " finished").isTrue();
+    String output = Files.readString(log);
+    Files.delete(log);
     assertThat(p.exitValue()).as(String.join(" ", command) + ": " + output).isZero();
     return output.trim();
   }

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Timeout;
  * scraper reads it, every Rollcall sample labelled with its node, and every metric README documents
  * present. Where Debian's {@code promtool} is installed, {@code promtool check metrics} reads it too.
  */
+@org.junit.jupiter.api.extension.ExtendWith(dev.rollcall.core.testing.RealServersExtension.class)
 class PrometheusScrapeTest {
   private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)(?: -?\\d+)?");
   private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\\\n]|\\\\[\\\\\"n])*)\"(,|$)");
@@ -45,7 +46,8 @@ class PrometheusScrapeTest {
    * verdict): created at their first occurrence, so absent from a healthy node's scrape.
    */
   private static final Set<String> AT_FIRST_EVENT = Set.of("rollcall_heartbeat_rejected_total", "rollcall_dispatches_total",
-      "rollcall_dispatch_rollbacks_total", "rollcall_dispatch_breaker_opened_total", "rollcall_reconcile_offline_total");
+      "rollcall_dispatch_rollbacks_total", "rollcall_dispatch_breaker_opened_total", "rollcall_reconcile_offline_total",
+      "rollcall_reconcile_outage_grace_total");
 
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)

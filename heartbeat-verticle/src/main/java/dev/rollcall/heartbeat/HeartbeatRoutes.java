@@ -299,7 +299,9 @@ final class HeartbeatRoutes implements RouteContributor {
         return inFlight.transform(ignored -> snapshot(agent.id()))
             .compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft, false));
       }
-      Future<Applied> written = write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion);
+      Future<Applied> written = write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion)
+          // Others wait on it: a query stuck on a half-open connection must not hold them past the bus timeout.
+          .timeout(node.config().busTimeout().toMillis(), TimeUnit.MILLISECONDS);
       if (inFlight == null) {
         writesInFlight.put(agent.id(), written);
         written.onComplete(done -> writesInFlight.remove(agent.id(), written));
@@ -320,7 +322,7 @@ final class HeartbeatRoutes implements RouteContributor {
         .map(result -> agents.afterCommit(d.trigger(), result))
         .compose(result -> {
           if (result instanceof TransitionResult.Applied applied) {
-            snapshots.put(agent.id(), new Snapshot(applied.agent(), now));
+            cacheIfNewer(new Snapshot(applied.agent(), now));
             return Future.succeededFuture(new Applied(applied.agent(), gatewayVersion, d.templateSyncRequired()));
           }
           if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
@@ -380,12 +382,9 @@ final class HeartbeatRoutes implements RouteContributor {
     Future<Snapshot> load = agents.find(agentId).map(found -> {
       AgentRecord agent = found.orElseThrow(() -> ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
       Snapshot s = new Snapshot(agent, agent.lastSeenAt());
-      Snapshot cached = snapshots.get(agentId);
-      if (cached == null || cached.agent.version() <= agent.version()) {
-        snapshots.put(agentId, s);
-      }
+      cacheIfNewer(s);
       return s;
-    });
+    }).timeout(node.config().busTimeout().toMillis(), TimeUnit.MILLISECONDS); // shared: see apply's write
     loadsInFlight.put(agentId, load);
     load.onComplete(done -> loadsInFlight.remove(agentId, load));
     return load;
@@ -396,6 +395,14 @@ final class HeartbeatRoutes implements RouteContributor {
    * {@code GATEWAY_CACHE}. An expired entry is still answered while one read refreshes it: when the
    * cache expired under load, every heartbeat of the window used to wait for its own read.
    */
+  /** Caches a record unless the cache already holds a newer one (reads and writes finish in any order). */
+  private void cacheIfNewer(Snapshot s) {
+    Snapshot cached = snapshots.get(s.agent.id());
+    if (cached == null || cached.agent.version() <= s.agent.version()) {
+      snapshots.put(s.agent.id(), s);
+    }
+  }
+
   private Future<Integer> gatewayVersion(UUID gatewayId) {
     GatewayVersion cached = gateways.get(gatewayId);
     Instant now = node.clock().instant();
@@ -408,7 +415,11 @@ final class HeartbeatRoutes implements RouteContributor {
         Integer version = found.map(GatewayRecord::templateVersion).orElse(null);
         gateways.put(gatewayId, new GatewayVersion(version, now));
         return version;
-      });
+      }).timeout(node.config().busTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      if (cached != null) {
+        loading.onFailure(e -> LOG.atWarn().addKeyValue("gateway_id", gatewayId).addKeyValue("error", e.getMessage())
+            .log("gateway template version not refreshed; the cached one is used until the next try"));
+      }
       Future<Integer> load = loading;
       gatewayLoads.put(gatewayId, load);
       load.onComplete(done -> gatewayLoads.remove(gatewayId, load));

@@ -2,13 +2,13 @@ package dev.rollcall.reconciler;
 
 import dev.rollcall.core.due.DueQueue;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
+import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.redis.RedisClients;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Row;
@@ -119,20 +119,32 @@ final class FleetView {
     if (!node.vertx().isClustered()) {
       return;
     }
-    ClusterManager cluster = ((VertxInternal) node.vertx()).clusterManager();
-    if (!cluster.isActive()) {
+    Set<String> now;
+    try {
+      now = Set.copyOf(((VertxInternal) node.vertx()).clusterManager().getNodes());
+    } catch (RuntimeException e) {
+      // The cluster member under this node is gone (Hazelcast not running): this node's own outage.
+      outageSeen(OUTAGE_CLUSTER, "this node's cluster membership failed: " + e.getMessage());
       return;
     }
-    Set<String> now = Set.copyOf(cluster.getNodes());
     if (clusterMembers != null && !now.containsAll(clusterMembers)) {
-      outageSeen("a control-plane node left the cluster (" + clusterMembers.size() + " -> " + now.size() + " members)");
+      outageSeen(OUTAGE_CLUSTER, "a control-plane node left the cluster (" + clusterMembers.size() + " -> " + now.size() + " members)");
     }
     clusterMembers = now;
   }
 
-  /** The control plane itself failed (Redis or PostgreSQL unavailable, Redis data lost): grace for everyone. */
-  void outageSeen(String what) {
+  /** Causes of an outage grace (the metric's tag). */
+  static final String OUTAGE_STORE = "store_unavailable";
+  static final String OUTAGE_REDIS_DATA_LOST = "redis_data_lost";
+  static final String OUTAGE_CLUSTER = "cluster_member_lost";
+
+  /**
+   * The control plane itself failed (Redis or PostgreSQL unavailable, Redis data lost, a node lost):
+   * grace for everyone.
+   */
+  void outageSeen(String cause, String what) {
     Instant now = node.clock().instant();
+    Metrics.count(node.meters(), "rollcall.reconcile.outage_grace", "Outage graces started, by cause", "cause", cause);
     if (lastOutage == null || lastOutage.plusSeconds(1).isBefore(now)) {
       LOG.atWarn().addKeyValue("event", "reconcile.outage_grace").addKeyValue("cause", what)
           .addKeyValue("grace_ms", node.config().outageGrace().toMillis())
@@ -149,7 +161,7 @@ final class FleetView {
         .map(reply -> {
           // OK: the marker was missing. The first sample ever writes it too; its start-up grace covers that.
           if (reply != null && "OK".equals(reply.toString()) && now.isAfter(startedAt.plusSeconds(1))) {
-            outageSeen("Redis lost its data (liveness marker missing): leases and due queue rebuilt from PostgreSQL");
+            outageSeen(OUTAGE_REDIS_DATA_LOST, "Redis lost its data (liveness marker missing): leases and due queue rebuilt from PostgreSQL");
           }
           return null;
         });
@@ -187,7 +199,7 @@ final class FleetView {
     long started = System.nanoTime();
     return Future.all(marker, depth, counts).<Void>mapEmpty()
         .onSuccess(v -> sampleTimer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS))
-        .onFailure(e -> outageSeen("fleet sample failed: " + e.getMessage()));
+        .onFailure(e -> outageSeen(OUTAGE_STORE, "fleet sample failed: " + e.getMessage()));
   }
 
   private Future<Void> judge(Map<UUID, GatewayCounts> gateways, Instant now) {

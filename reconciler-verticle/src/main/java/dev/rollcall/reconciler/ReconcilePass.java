@@ -89,7 +89,7 @@ final class ReconcilePass {
         }
         return inWindows(passes, 0).compose(v -> DueQueue.completeAll(node.redis(), nextLooks));
       });
-    }).onFailure(e -> fleet.outageSeen("reconcile pass could not load its inputs: " + e.getMessage()));
+    }).onFailure(e -> fleet.outageSeen(FleetView.OUTAGE_STORE, "reconcile pass could not load its inputs: " + e.getMessage()));
   }
 
   /**

@@ -112,7 +112,7 @@ public final class ReconcilerVerticle extends VerticleBase {
             (done.result() == 0 ? idleTicks : busyTicks).record(nanos, TimeUnit.NANOSECONDS);
           }
           if (done.failed()) {
-            fleet.outageSeen("reconcile tick failed: " + done.cause().getMessage());
+            fleet.outageSeen(FleetView.OUTAGE_STORE, "reconcile tick failed: " + done.cause().getMessage());
           }
         });
   }
@@ -165,7 +165,7 @@ public final class ReconcilerVerticle extends VerticleBase {
             .addKeyValue("ms", Duration.ofNanos(System.nanoTime() - started).toMillis())
             .log("anti-entropy sweep done");
       } else {
-        fleet.outageSeen("anti-entropy sweep failed: " + done.cause().getMessage());
+        fleet.outageSeen(FleetView.OUTAGE_STORE, "anti-entropy sweep failed: " + done.cause().getMessage());
       }
     });
   }

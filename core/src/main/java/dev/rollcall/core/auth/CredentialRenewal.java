@@ -24,7 +24,8 @@ public final class CredentialRenewal {
     if (left.compareTo(node.config().credentialLifetime().get().dividedBy(3)) > 0) {
       return Future.succeededFuture(null);
     }
-    return node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_SUCCESSOR,
+    // On the heartbeat's answer path: this node's own token verticle first (see Commands.requestLocalFirst).
+    return dev.rollcall.core.bus.Commands.requestLocalFirst(node.vertx(), Addresses.TOKEN_SUCCESSOR,
             new JsonObject().put("agentId", agent.agentId().toString()).put("credentialId", agent.credentialId().toString()),
             new DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis()))
         .map(reply -> reply.body().isEmpty() ? null : reply.body())

@@ -38,8 +38,9 @@ public final class Commands {
    * A request answered by this node's consumer when it has one, else by any node's. For queries on an
    * agent's hot path (credential verification): in a cluster, a node that runs the consumer itself never
    * waits on another node, so a lost node (until the cluster drops it, its consumers still get their
-   * round-robin share and time out) cannot fail this node's agents. Only for requests that are safe
-   * to send twice: the local attempt fails at once with NO_HANDLERS when there is no local consumer.
+   * round-robin share and time out) cannot fail this node's agents. The request goes to the cluster
+   * only when the local attempt failed at once with NO_HANDLERS, that is when it was never delivered,
+   * so it is never handled twice.
    */
   public static Future<Message<JsonObject>> requestLocalFirst(Vertx vertx, String address, JsonObject body, DeliveryOptions options) {
     DeliveryOptions local = new DeliveryOptions(options).setLocalOnly(true);

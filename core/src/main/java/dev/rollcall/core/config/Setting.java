@@ -67,7 +67,7 @@ public enum Setting {
       "After the last wake without a check-in put an agent offline, when the reconciler re-provisions it to see whether the cause is fixed; doubles per probe. off: seed 01's exact behaviour (escalation stops for good)."),
   RECOVERY_PROBE_MAX("recoveryProbeMax", Kind.DURATION, "1h", "The longest wait between two recovery probes of one agent."),
   OUTAGE_GRACE("outageGrace", Kind.DURATION, "60s",
-      "After the control plane's own outage (reconciler start, Redis or PostgreSQL unavailable, Redis data lost), how long every agent gets before its liveness is judged."),
+      "After the control plane's own outage (reconciler start, Redis or PostgreSQL unavailable, Redis data lost, a cluster member lost or leaving), how long every agent gets before its liveness is judged."),
   GATEWAY_SILENT_SHARE("gatewaySilentSharePercent", Kind.PERCENT, "55",
       "Share of a gateway's running agents (at least 3) that, silent together, mark the gateway unreachable: its agents are then re-provisioned one probe at a time. When every gateway is that silent, no offline verdicts are made at all."),
   REPROVISION_RATE("reprovisionsPerMinute", Kind.POSITIVE_INT, "120",

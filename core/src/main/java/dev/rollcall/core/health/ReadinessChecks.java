@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * What "ready" means for a Rollcall node: PostgreSQL answers, Redis answers, the event bus delivers
  * a request to some node and back, and, when clustered, the node is a cluster member (the check lists
- * the members it sees). Liveness ({@link #liveness}) checks nothing external, so a database
+ * the members it sees; a node cut off from the others is still UP, with fewer members). Liveness ({@link #liveness}) checks nothing external, so a database
  * outage makes a node unready (taken out of rotation) without getting it restarted.
  */
 public final class ReadinessChecks {
@@ -42,12 +42,15 @@ public final class ReadinessChecks {
       // own requests, but an operator comparing member counts across nodes sees the split.
       checks.register("cluster", timeoutMs, promise -> {
         ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
-        if (!cluster.isActive()) {
-          promise.complete(Status.KO(new JsonObject().put("error", "not a member of the cluster")));
-          return;
+        try {
+          // getNodes() reads the member list the cluster manager keeps locally; it throws once the
+          // member under this node is gone (isActive() would still say true).
+          java.util.List<String> members = cluster.getNodes();
+          promise.complete(Status.OK(new JsonObject().put("node", cluster.getNodeId())
+              .put("members", members.size()).put("memberIds", new JsonArray(members))));
+        } catch (RuntimeException e) {
+          promise.complete(Status.KO(new JsonObject().put("error", "not a cluster member: " + e.getMessage())));
         }
-        promise.complete(Status.OK(new JsonObject().put("node", cluster.getNodeId())
-            .put("members", cluster.getNodes().size()).put("memberIds", new JsonArray(cluster.getNodes()))));
       });
     }
     return checks

@@ -8,15 +8,20 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A real TCP proxy in front of a real server, for tests that need the server to go away and come back
  * without stopping the one every other test shares: {@link #cut()} drops every connection and refuses
- * new ones, {@link #restore()} forwards again.
+ * new ones, {@link #restore()} forwards again, {@link #retarget} fails over to another server (a load
+ * balancer that noticed its backend died).
  */
 public final class TcpProxy implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
   private final Set<NetSocket> open = ConcurrentHashMap.newKeySet();
   private final int port;
   private volatile boolean cut;
+  private volatile String targetHost;
+  private volatile int targetPort;
 
   public TcpProxy(String targetHost, int targetPort) {
+    this.targetHost = targetHost;
+    this.targetPort = targetPort;
     var client = vertx.createNetClient();
     var server = vertx.createNetServer().connectHandler(inbound -> {
       if (cut) {
@@ -24,7 +29,7 @@ public final class TcpProxy implements AutoCloseable {
         return;
       }
       inbound.pause();
-      client.connect(targetPort, targetHost).onComplete(ar -> {
+      client.connect(this.targetPort, this.targetHost).onComplete(ar -> {
         if (ar.failed() || cut) {
           inbound.close();
           return;
@@ -51,6 +56,15 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   public void restore() {
+    cut = false;
+  }
+
+  /** New connections go to this server; open ones are dropped. */
+  public void retarget(String host, int port) {
+    targetHost = host;
+    targetPort = port;
+    open.forEach(NetSocket::close);
+    open.clear();
     cut = false;
   }
 

@@ -170,30 +170,6 @@ class HeartbeatApiTest {
   }
 
   @Test
-  void aSuspicionSetAfterTheSnapshotWasCachedIsClearedByTheNextHeartbeat() {
-    Agent a = registered("back-after-a-lapse");
-    assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200); // the snapshot is cached now
-    AgentRecord ready = await(agents.find(a.id)).orElseThrow();
-    java.util.concurrent.CompletableFuture<JsonObject> announced = new java.util.concurrent.CompletableFuture<>();
-    node.vertx().eventBus().<JsonObject>consumer(dev.rollcall.core.bus.Addresses.AGENT_TRANSITIONED, msg -> {
-      if (a.id.toString().equals(msg.body().getString("agentId"))) {
-        announced.complete(msg.body());
-      }
-    });
-    // What the reconciler does when the lease lapses: a stay, and now a fact on the bus.
-    await(agents.transition(ready, LifecycleTrigger.LEASE_LAPSED, AgentChange.create().suspectSince(clock.instant()), null));
-    assertThat(announced).succeedsWithin(Duration.ofSeconds(5))
-        .satisfies(fact -> assertThat(fact.getString("from")).isEqualTo(fact.getString("to")));
-    // Seconds later, well within lastSeenWriteEvery: only the suspicion makes this heartbeat write. The
-    // heartbeat routes' own consumer may see the fact a moment after the test's: a few tries.
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-      clock.advance(Duration.ofSeconds(2));
-      assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
-      assertThat(await(agents.find(a.id)).orElseThrow().suspectSince()).isNull();
-    });
-  }
-
-  @Test
   void staleTemplatesAreFlaggedAndTheAnswerSaysSo() {
     Agent a = registered("stale");
     TestHttp.Response r = heartbeat(a, "ready", 2);

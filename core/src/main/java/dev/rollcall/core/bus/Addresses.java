@@ -16,10 +16,8 @@ public final class Addresses {
   public static final String HEALTH_PING = "rollcall.health.ping";
 
   /**
-   * Fact, published after a lifecycle transition committed: a status change, or a lease's lapse or
-   * renewal (the agent's suspicion set or cleared; {@code from} equals {@code to}). Body:
-   * {@link AgentTransitioned}. Consumers must tolerate loss and duplicates: it is a hint to look at the
-   * agent, never the record itself.
+   * Fact, published after a lifecycle transition committed. Body: {@link AgentTransitioned}. Consumers
+   * must tolerate loss and duplicates: it is a hint to look at the agent, never the record itself.
    */
   public static final String AGENT_TRANSITIONED = "rollcall.agent.transitioned";
 

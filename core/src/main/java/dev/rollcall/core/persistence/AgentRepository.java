@@ -351,11 +351,7 @@ public final class AgentRepository {
         .addKeyValue("version", after.version())
         .addKeyValue("epoch", after.provisionEpoch())
         .log("lifecycle transition");
-    // Status changes, and the lease's lapse and renewal (a suspicion set or cleared): whoever caches the
-    // record (the heartbeat's snapshot) must learn of them, or a returning agent's suspicion lingers
-    // until some other write happens to re-read it.
-    if (transition.changesStatus() || transition.trigger() == LifecycleTrigger.LEASE_LAPSED
-        || transition.trigger() == LifecycleTrigger.LEASE_RENEWED) {
+    if (transition.changesStatus()) {
       try {
         onTransitioned.accept(new AgentTransitioned(after.id(), after.gatewayId(), applied.transition().from(), after.status(),
             transition.trigger().eventName(), after.version(), after.provisionEpoch()));

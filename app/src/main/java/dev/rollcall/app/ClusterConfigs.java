@@ -19,6 +19,8 @@ final class ClusterConfigs {
    * must hand a dead node's event-bus consumers to the others sooner than its suspicion window.
    */
   static final int MAX_NO_HEARTBEAT_SECONDS = 10;
+  /** How soon, and how often, split halves of the cluster look for each other to merge. */
+  static final int MERGE_DELAY_SECONDS = 30;
 
   private ClusterConfigs() {
   }
@@ -40,6 +42,10 @@ final class ClusterConfigs {
     hz.setProperty("hazelcast.shutdownhook.enabled", "false");
     hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(MAX_NO_HEARTBEAT_SECONDS));
+    // With members dropped after 10 s, a long pause or a simultaneous start can split the cluster; Hazelcast
+    // merges the halves only after 300 s by default. A control plane should be whole again within a minute.
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_DELAY_SECONDS));
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_DELAY_SECONDS));
     NetworkConfig network = hz.getNetworkConfig();
     network.setPort(config.clusterPort()).setPortAutoIncrement(true);
     network.setPublicAddress(config.clusterHost());

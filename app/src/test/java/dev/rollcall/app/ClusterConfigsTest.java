@@ -34,6 +34,7 @@ class ClusterConfigsTest {
     assertThat(hz.getNetworkConfig().getInterfaces().isEnabled()).isFalse();
     assertThat(hz.getMultiMapConfigs()).containsKey("__vertx.subs");
     assertThat(hz.getProperty("hazelcast.max.no.heartbeat.seconds")).isEqualTo(String.valueOf(ClusterConfigs.MAX_NO_HEARTBEAT_SECONDS));
+    assertThat(hz.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo(String.valueOf(ClusterConfigs.MERGE_DELAY_SECONDS));
   }
 
   @Test

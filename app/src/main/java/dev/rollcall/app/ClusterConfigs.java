@@ -25,6 +25,7 @@ final class ClusterConfigs {
   private ClusterConfigs() {
   }
 
+  /** Start-up code, on the main thread (it may read the operator's file), never on an event loop. */
   static Config hazelcast(RollcallConfig config) {
     if (config.hazelcastConfig().isPresent()) {
       String file = config.hazelcastConfig().get();

@@ -36,7 +36,6 @@ import java.util.regex.Pattern;
 final class HeartbeatBench {
   private static final Pattern REQS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
   private static final int REWARM_SECONDS = 2;
-  private static final int REWARM_MAX_SECONDS = 30;
   private static final Pattern NON2XX = Pattern.compile("Non-2xx or 3xx responses:\\s+(\\d+)");
 
   private final int agents;
@@ -44,7 +43,6 @@ final class HeartbeatBench {
   private final int seconds;
   private final int rounds;
   private final boolean showWrk;
-  private final List<Integer> rewarmSeconds = new ArrayList<>();
   private final java.io.PrintWriter out;
 
   HeartbeatBench(int agents, int connections, int seconds, int rounds, boolean showWrk, java.io.PrintWriter out) {
@@ -105,7 +103,8 @@ final class HeartbeatBench {
       for (int round = 0; round < rounds; round++) {
         bare.add(wrk(bareUrl, null, connections, seconds));
         bareSame.add(wrk(bareUrl, script, connections, seconds));
-        rewarm(node, base, script);
+        // Back from the bare rounds' silence: a few unmeasured seconds (the connections, the caches) first.
+        wrk(base + "/", script, connections, REWARM_SECONDS);
         heartbeat.add(wrk(base + "/", script, connections, seconds));
       }
       double bareRate = median(bare, Result::rate);
@@ -137,7 +136,6 @@ final class HeartbeatBench {
           100 * median(bareSame, Result::cpuMicrosPerRequest) / median(heartbeat, Result::cpuMicrosPerRequest));
       out.printf("paced rate / saturation rate: %.0f %%%n", 100 * median(light, Result::rate) / hbRate);
       out.printf("heartbeats per agent per second at saturation: %.1f (told: every 100 ms)%n", hbRate / agents);
-      out.printf("unmeasured re-warm before each heartbeat round, until no agent was suspect: %s s%n", rewarmSeconds);
       // wrk counts non-2xx answers but not which: the node's own counter says why heartbeats were refused.
       node.context().meters().find("rollcall.heartbeat.rejected").counters().forEach(c ->
           out.printf("heartbeats refused, %s: %.0f%n", c.getId().getTag("reason"), c.count()));
@@ -166,27 +164,6 @@ final class HeartbeatBench {
       creds.add(new String[] {agent.id().toString(), new JsonObject(r.body()).getString("credential")});
     }
     return creds;
-  }
-
-  /**
-   * The agents were silent through both bare rounds: the reconciler suspected every one of them, and
-   * their first heartbeats meet its renewals (5000 PostgreSQL writes; a fleet back from a blip). That is
-   * not the steady intake measured here: unmeasured heartbeats run until no agent is suspect any more.
-   */
-  private void rewarm(Node node, String base, Path script) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REWARM_MAX_SECONDS);
-    int ran = 0;
-    long suspect;
-    do {
-      wrk(base + "/", script, connections, REWARM_SECONDS);
-      ran += REWARM_SECONDS;
-      suspect = await(node.context().pool().query("SELECT count(*) FROM agents WHERE suspect_since IS NOT NULL").execute())
-          .iterator().next().getLong(0);
-    } while (suspect > 0 && System.nanoTime() < deadline);
-    rewarmSeconds.add(ran);
-    if (suspect > 0) {
-      out.println("warning: " + suspect + " agents still suspect after " + ran + " s of re-warm");
-    }
   }
 
   /** A wrk script that walks the agents round-robin, each with its own credential. */

@@ -4,7 +4,10 @@ import dev.rollcall.core.config.RollcallConfig;
 import dev.rollcall.core.config.Setting;
 import dev.rollcall.core.embedded.EmbeddedServers;
 import dev.rollcall.core.metrics.Metrics;
+import dev.rollcall.core.node.ClusterMembership;
 import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.heartbeat.HeartbeatModule;
+import dev.rollcall.token.TokenModule;
 import dev.rollcall.core.node.RollcallModule;
 import dev.rollcall.core.persistence.Databases;
 import dev.rollcall.core.persistence.Migrations;
@@ -16,7 +19,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.redis.client.Redis;
@@ -133,9 +135,9 @@ public final class Node implements AutoCloseable {
       } else {
         vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
       }
-      ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+      Vertx forGauge = vertx;
       // A node that is not clustered is a cluster of one; a clustered node that lost its membership, of none.
-      Gauge.builder("rollcall.cluster.members", () -> clusterMembers(cluster))
+      Gauge.builder("rollcall.cluster.members", () -> clusterMembers(forGauge))
           .description("Members of the cluster this node sees, itself included (1 when not clustered)").register(registry);
       Pool pool = Databases.pool(vertx, pgUrl, config.pgPoolSize());
       Redis redis = RedisClients.client(vertx, redisUrl);
@@ -148,7 +150,7 @@ public final class Node implements AutoCloseable {
         LOG.atInfo().addKeyValue("event", "module.deployed").addKeyValue("module", module.name()).log("module deployed");
       }
       List<String> names = modules.stream().map(RollcallModule::name).toList();
-      if (names.contains("heartbeat") && !names.contains("token")) {
+      if (names.contains(HeartbeatModule.NAME) && !names.contains(TokenModule.NAME)) {
         LOG.atWarn().addKeyValue("event", "node.heartbeat_without_token")
             .log(clustered ? "heartbeat runs without token on this node: every credential-cache miss waits on another node's token verticle"
                 : "heartbeat runs without token and without --cluster: credential-cache misses cannot be answered (503)");
@@ -158,8 +160,8 @@ public final class Node implements AutoCloseable {
           new DeploymentOptions().setInstances(config.httpInstances())), "starting the HTTP listeners");
       LOG.atInfo().addKeyValue("event", "node.started").addKeyValue("node", nodeId).addKeyValue("mode", mode.name().toLowerCase())
           .addKeyValue("transport", vertx.isNativeTransportEnabled() ? "epoll" : "nio")
-          .addKeyValue("cluster_members", clustered ? ((VertxInternal) vertx).clusterManager().getNodes().size() : 0)
-          .addKeyValue("modules", modules.stream().map(RollcallModule::name).toList())
+          .addKeyValue("cluster_members", clusterMembers(vertx))
+          .addKeyValue("modules", names)
           .log("Rollcall node started with {}", config.describe().encode());
       return new Node(v, embedded, context, listeners, generatedAdminToken);
     } catch (RuntimeException e) {
@@ -204,15 +206,9 @@ public final class Node implements AutoCloseable {
   }
 
   /** Members this node sees: 1 when not clustered, 0 when its own member is gone. */
-  private static int clusterMembers(ClusterManager cluster) {
-    if (cluster == null) {
-      return 1;
-    }
-    try {
-      return cluster.getNodes().size();
-    } catch (RuntimeException e) {
-      return 0;
-    }
+  private static int clusterMembers(Vertx vertx) {
+    ClusterMembership.View view = ClusterMembership.of(vertx);
+    return view.clustered() ? view.members().size() : 1;
   }
 
   /**

@@ -122,10 +122,7 @@ final class OperatorCli {
           rows.add(new String[] {a.getString("id"), a.getString("name"), a.getString("lifecycleStatus"),
               String.valueOf(a.getInteger("wakeAttempts")), value(a.getString("lastSeenAt")), value(why)});
         }
-        table(out, rows);
-        if (page.getString("next") != null) {
-          out.println("more: --after " + page.getString("next"));
-        }
+        pagedTable(out, rows, page);
       });
     }
   }
@@ -204,10 +201,7 @@ final class OperatorCli {
           JsonObject g = (JsonObject) o;
           rows.add(new String[] {g.getString("id"), g.getString("name"), String.valueOf(g.getInteger("templateVersion")), g.getString("baseUrl")});
         }
-        table(out, rows);
-        if (all.getString("next") != null) {
-          out.println("more: --after " + all.getString("next"));
-        }
+        pagedTable(out, rows, all);
       });
     }
   }
@@ -255,6 +249,14 @@ final class OperatorCli {
   }
 
   // --- output --------------------------------------------------------------------------------------
+
+  /** One page of a keyset-paged list, and how to ask for the next one. */
+  static void pagedTable(PrintWriter out, List<String[]> rows, JsonObject page) {
+    table(out, rows);
+    if (page.getString("next") != null) {
+      out.println("more: --after " + page.getString("next"));
+    }
+  }
 
   static void table(PrintWriter out, List<String[]> rows) {
     int[] widths = new int[rows.get(0).length];

@@ -1,6 +1,7 @@
 package dev.rollcall.heartbeat;
 
 import dev.rollcall.core.metrics.Metrics;
+import dev.rollcall.core.util.InFlight;
 import dev.rollcall.core.util.LruMap;
 import dev.rollcall.core.util.Uuids;
 import dev.rollcall.core.auth.CredentialRenewal;
@@ -63,11 +64,11 @@ final class HeartbeatRoutes implements RouteContributor {
   private final HeartbeatRateLimiter limiter;
   private final Map<UUID, Snapshot> snapshots = new LruMap<>(MAX_SNAPSHOTS);
   private final Map<UUID, GatewayVersion> gateways = new HashMap<>();
-  private final Map<UUID, Future<Integer>> gatewayLoads = new HashMap<>();
+  private final InFlight<UUID, Integer> gatewayLoads;
   /** Per agent, the record write of a heartbeat on this event loop that has not finished yet. */
-  private final Map<UUID, Future<Applied>> writesInFlight = new HashMap<>();
+  private final InFlight<UUID, Applied> writesInFlight;
   /** Per agent, the record read that has not finished yet. */
-  private final Map<UUID, Future<Snapshot>> loadsInFlight = new HashMap<>();
+  private final InFlight<UUID, Snapshot> loadsInFlight;
   private final int bodyLimit;
   private final Counter received;
   private final Counter accepted;
@@ -79,6 +80,9 @@ final class HeartbeatRoutes implements RouteContributor {
     this.agents = node.agentRepository();
     this.liveness = new LivenessStore(node.vertx(), node.redis(), node.meters());
     this.bodyLimit = node.config().bodyLimitBytes();
+    this.gatewayLoads = new InFlight<>(node.config().busTimeout());
+    this.writesInFlight = new InFlight<>(node.config().busTimeout());
+    this.loadsInFlight = new InFlight<>(node.config().busTimeout());
     this.limiter = new HeartbeatRateLimiter(node.config().heartbeatInterval(), 5, 4);
     this.received = Counter.builder("rollcall.heartbeat.received").description("Heartbeats received").register(node.meters());
     this.accepted = Counter.builder("rollcall.heartbeat.accepted").description("Heartbeats accepted").register(node.meters());
@@ -299,14 +303,11 @@ final class HeartbeatRoutes implements RouteContributor {
         return inFlight.transform(ignored -> snapshot(agent.id()))
             .compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft, false));
       }
-      Future<Applied> written = write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion)
-          // Others wait on it: a query stuck on a half-open connection must not hold them past the bus timeout.
-          .timeout(node.config().busTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      if (inFlight == null) {
-        writesInFlight.put(agent.id(), written);
-        written.onComplete(done -> writesInFlight.remove(agent.id(), written));
-      }
-      return written;
+      // A write's own retry, or a heartbeat that has already waited once, finds a write registered (its
+      // own outer one, or another's) and writes without registering: nothing is to wait on it.
+      return inFlight == null
+          ? writesInFlight.start(agent.id(), () -> write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion))
+          : write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion);
     });
   }
 
@@ -365,8 +366,7 @@ final class HeartbeatRoutes implements RouteContributor {
       return Future.succeededFuture(cached);
     }
     // Heartbeats that miss the cache together (a node's start, a fleet back from a blip) share one read.
-    Future<Snapshot> loading = loadsInFlight.get(agentId);
-    return loading != null ? loading : load(agentId);
+    return loadsInFlight.join(agentId, () -> read(agentId));
   }
 
   /**
@@ -375,26 +375,18 @@ final class HeartbeatRoutes implements RouteContributor {
    */
   private Future<Snapshot> reload(UUID agentId) {
     snapshots.remove(agentId);
-    return load(agentId);
+    return loadsInFlight.start(agentId, () -> read(agentId));
   }
 
-  private Future<Snapshot> load(UUID agentId) {
-    Future<Snapshot> load = agents.find(agentId).map(found -> {
+  private Future<Snapshot> read(UUID agentId) {
+    return agents.find(agentId).map(found -> {
       AgentRecord agent = found.orElseThrow(() -> ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
       Snapshot s = new Snapshot(agent, agent.lastSeenAt());
       cacheIfNewer(s);
       return s;
-    }).timeout(node.config().busTimeout().toMillis(), TimeUnit.MILLISECONDS); // shared: see apply's write
-    loadsInFlight.put(agentId, load);
-    load.onComplete(done -> loadsInFlight.remove(agentId, load));
-    return load;
+    });
   }
 
-  /**
-   * The template version the agent's gateway should run, from a cache refreshed every
-   * {@code GATEWAY_CACHE}. An expired entry is still answered while one read refreshes it: when the
-   * cache expired under load, every heartbeat of the window used to wait for its own read.
-   */
   /** Caches a record unless the cache already holds a newer one (reads and writes finish in any order). */
   private void cacheIfNewer(Snapshot s) {
     Snapshot cached = snapshots.get(s.agent.id());
@@ -403,28 +395,31 @@ final class HeartbeatRoutes implements RouteContributor {
     }
   }
 
+  /**
+   * The template version the agent's gateway should run, from a cache refreshed every
+   * {@code GATEWAY_CACHE}. An expired entry is still answered while one read refreshes it: when the
+   * cache expired under load, every heartbeat of the window used to wait for its own read.
+   */
   private Future<Integer> gatewayVersion(UUID gatewayId) {
     GatewayVersion cached = gateways.get(gatewayId);
     Instant now = node.clock().instant();
     if (cached != null && cached.loadedAt.plus(GATEWAY_CACHE).isAfter(now)) {
       return Future.succeededFuture(cached.version);
     }
-    Future<Integer> loading = gatewayLoads.get(gatewayId);
-    if (loading == null) {
-      loading = node.gatewayRepository().find(gatewayId).map(found -> {
-        Integer version = found.map(GatewayRecord::templateVersion).orElse(null);
-        gateways.put(gatewayId, new GatewayVersion(version, now));
-        return version;
-      }).timeout(node.config().busTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      if (cached != null) {
-        loading.onFailure(e -> LOG.atWarn().addKeyValue("gateway_id", gatewayId).addKeyValue("error", e.getMessage())
-            .log("gateway template version not refreshed; the cached one is used until the next try"));
-      }
-      Future<Integer> load = loading;
-      gatewayLoads.put(gatewayId, load);
-      load.onComplete(done -> gatewayLoads.remove(gatewayId, load));
+    boolean refreshing = gatewayLoads.get(gatewayId) != null;
+    Future<Integer> loading = gatewayLoads.join(gatewayId, () -> node.gatewayRepository().find(gatewayId).map(found -> {
+      Integer version = found.map(GatewayRecord::templateVersion).orElse(null);
+      gateways.put(gatewayId, new GatewayVersion(version, now));
+      return version;
+    }));
+    if (cached == null) {
+      return loading;
     }
-    return cached != null ? Future.succeededFuture(cached.version) : loading;
+    if (!refreshing) {
+      loading.onFailure(e -> LOG.atWarn().addKeyValue("gateway_id", gatewayId).addKeyValue("error", e.getMessage())
+          .log("gateway template version not refreshed; the cached one is used until the next try"));
+    }
+    return Future.succeededFuture(cached.version);
   }
 
   private void reject(HttpServerResponse response, ApiError error) {

@@ -3,12 +3,12 @@ package dev.rollcall.reconciler;
 import dev.rollcall.core.due.DueQueue;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.metrics.Metrics;
+import dev.rollcall.core.node.ClusterMembership;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.redis.RedisClients;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Row;
@@ -116,17 +116,16 @@ final class FleetView {
    * the member list the cluster manager keeps locally.
    */
   private void clusterSample() {
-    if (!node.vertx().isClustered()) {
+    ClusterMembership.View view = ClusterMembership.of(node.vertx());
+    if (!view.clustered()) {
       return;
     }
-    Set<String> now;
-    try {
-      now = Set.copyOf(((VertxInternal) node.vertx()).clusterManager().getNodes());
-    } catch (RuntimeException e) {
+    if (view.lost()) {
       // The cluster member under this node is gone (Hazelcast not running): this node's own outage.
-      outageSeen(OUTAGE_CLUSTER, "this node's cluster membership failed: " + e.getMessage());
+      outageSeen(OUTAGE_CLUSTER, "this node's cluster membership failed: " + view.lostBecause());
       return;
     }
+    Set<String> now = Set.copyOf(view.members());
     if (clusterMembers != null && !now.containsAll(clusterMembers)) {
       outageSeen(OUTAGE_CLUSTER, "a control-plane node left the cluster (" + clusterMembers.size() + " -> " + now.size() + " members)");
     }

@@ -250,8 +250,9 @@ final class Reconciliation {
     String reason = "no heartbeat since " + seen + " (lease " + Durations.format(p.leaseTtl()) + " and suspicion window "
         + Durations.format(p.suspicionWindow()) + " passed)" + (o.gatewayUnreachable() ? "; its gateway is unreachable" : "");
     // Recovered after one check-in deadline: an agent that was only cut off heartbeats again meanwhile and
-    // simply returns (offline -> ready, same instance); one that died gets a new instance. Unless it went silent because it keeps losing its credential past its wake budget: then it waits for
-    // recovery probes like any agent that would not check in (no endless re-provision loop).
+    // simply returns (offline -> ready, same instance); one that died gets a new instance. Unless it went
+    // silent because it keeps losing its credential past its wake budget: then it waits for recovery
+    // probes like any agent that would not check in (no endless re-provision loop).
     if (agent.needsRebootstrap() && agent.wakeAttempts() >= p.maxWakeAttempts()) {
       Optional<Instant> probe = p.recoveryAt(now, agent.recoveryProbes());
       return new Decision("offline_lease_expired", List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED,

@@ -1,15 +1,14 @@
 package dev.rollcall.core.health;
 
 import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.node.ClusterMembership;
 import dev.rollcall.core.redis.RedisClients;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.redis.client.RedisAPI;
@@ -41,16 +40,11 @@ public final class ReadinessChecks {
       // Which cluster this node is in, as it sees it: a node split from the others still serves its
       // own requests, but an operator comparing member counts across nodes sees the split.
       checks.register("cluster", timeoutMs, promise -> {
-        ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
-        try {
-          // getNodes() reads the member list the cluster manager keeps locally; it throws once the
-          // member under this node is gone (isActive() would still say true).
-          java.util.List<String> members = cluster.getNodes();
-          promise.complete(Status.OK(new JsonObject().put("node", cluster.getNodeId())
-              .put("members", members.size()).put("memberIds", new JsonArray(members))));
-        } catch (RuntimeException e) {
-          promise.complete(Status.KO(new JsonObject().put("error", "not a cluster member: " + e.getMessage())));
-        }
+        ClusterMembership.View view = ClusterMembership.of(vertx);
+        promise.complete(view.lost()
+            ? Status.KO(new JsonObject().put("error", "not a cluster member: " + view.lostBecause()))
+            : Status.OK(new JsonObject().put("node", view.nodeId()).put("members", view.members().size())
+                .put("memberIds", new JsonArray(view.members()))));
       });
     }
     return checks

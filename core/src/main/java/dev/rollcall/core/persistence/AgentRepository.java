@@ -320,8 +320,9 @@ public final class AgentRepository {
         .map(rows -> {
           List<LifecycleEventRecord> events = new ArrayList<>(rows.size());
           for (Row row : rows) {
-            events.add(0, LifecycleEventRecord.fromRow(row));
+            events.add(LifecycleEventRecord.fromRow(row));
           }
+          java.util.Collections.reverse(events); // read newest first, answered oldest first
           return events;
         });
   }

@@ -33,8 +33,10 @@ public sealed interface TransitionResult {
     return new IllegalStateException("not a failure: " + outcome());
   }
 
-  /** Written: the agent row (version bumped) and its lifecycle event, in one transaction. */
   /**
+   * Written: the agent row (version bumped) and its lifecycle event, in one transaction (no event for a
+   * coalesced last_seen_at alone).
+   *
    * @param wakeToReady when this transition made the agent ready after a wake: the time since the first
    *     wake of its check-in cycle (recorded once the transaction committed); null otherwise
    */

@@ -181,7 +181,10 @@ class ReconcilerTest {
     await(plane.node.vertx().eventBus().request(dev.rollcall.core.bus.Addresses.TOKEN_REVOKE_AGENT,
         new JsonObject().put("agentId", agent.id.toString()).put("reason", "test: credential lost")));
     agent.stop();
-    TestHttp.Response refused = agent.heartbeat();
+    // The revocation fact reaches the HTTP event loop's credential cache asynchronously (within its 1 s
+    // poll at worst): a heartbeat sent the same instant may still be accepted.
+    TestHttp.Response refused = Awaitility.await().atMost(Duration.ofMillis(1500)).pollInterval(Duration.ofMillis(20))
+        .until(agent::heartbeat, r -> r.status() != 200);
     assertThat(refused.status()).as(refused.body()).isEqualTo(401);
     assertThat(refused.json().getString("recovery")).isEqualTo("rebootstrap");
 

@@ -9,8 +9,7 @@ package dev.rollcall.app;
 record Listener(String name, String host, int port, boolean agentApi, boolean operatorApi, boolean metrics) {
 
   String url() {
-    String shown = "0.0.0.0".equals(host) ? "127.0.0.1" : host;
-    return "http://" + shown + ":" + port;
+    return dev.rollcall.core.config.RollcallConfig.localUrl(host, port);
   }
 
   String serves() {

@@ -107,8 +107,7 @@ public final class Node implements AutoCloseable {
       List<Listener> listeners = listeners(config, mode);
       if (config.agentPort().orElse(config.httpPort()) == 0 && !config.describe().containsKey(Setting.PUBLIC_URL.key())) {
         Listener agentListener = listeners.stream().filter(Listener::agentApi).findFirst().orElseThrow();
-        String host = "0.0.0.0".equals(agentListener.host()) ? "127.0.0.1" : agentListener.host();
-        config = config.with(Map.of(Setting.PUBLIC_URL, "http://" + host + ":" + agentListener.port()));
+        config = config.with(Map.of(Setting.PUBLIC_URL, agentListener.url()));
       }
       String pgUrl = config.pgUrl().orElseThrow();
       String redisUrl = config.redisUrl().orElseThrow();

@@ -113,7 +113,7 @@ public final class GatewaySimVerticle extends VerticleBase {
 
   /** Where the simulator listens; gateway {@code g}'s base URL is {@code url() + "/gw/" + g}. */
   public String url() {
-    return "http://" + ("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + server.actualPort();
+    return dev.rollcall.core.config.RollcallConfig.localUrl(host, server.actualPort());
   }
 
   /** The port it actually listens on (port 0 picks one). */

@@ -235,13 +235,18 @@ public final class RollcallConfig {
     return (Integer) values.get(Setting.SIM_PORT);
   }
 
+  /** A listener's URL on this machine: bound to every interface (0.0.0.0), it is reached on 127.0.0.1. */
+  public static String localUrl(String bindHost, int port) {
+    return "http://" + ("0.0.0.0".equals(bindHost) ? "127.0.0.1" : bindHost) + ":" + port;
+  }
+
   /** The simulator's URL for the provisioners, given the port it actually listens on. */
   public String simPublicUrl(int actualPort) {
     String configured = (String) values.get(Setting.SIM_PUBLIC_URL);
     if (configured != null) {
       return configured;
     }
-    return "http://" + ("0.0.0.0".equals(simHost()) ? "127.0.0.1" : simHost()) + ":" + actualPort;
+    return localUrl(simHost(), actualPort);
   }
 
   /** Where agents reach the control plane: the setting, else the agent listener on the bind host. */
@@ -250,8 +255,7 @@ public final class RollcallConfig {
     if (configured != null) {
       return configured;
     }
-    String host = "0.0.0.0".equals(httpHost()) ? "127.0.0.1" : httpHost();
-    return "http://" + host + ":" + agentPort().orElse(httpPort());
+    return localUrl(httpHost(), agentPort().orElse(httpPort()));
   }
 
   public int taskMaxAttempts() {

@@ -13,7 +13,9 @@ import java.time.Duration;
  * {@code chaos}. Never used on an event loop.
  */
 final class OperatorApi {
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  // HTTP/1.1, as agents and operators speak it (the JDK client would otherwise try an h2c upgrade).
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
   private final String bearer;
 
   OperatorApi(String adminToken) {

@@ -1,7 +1,6 @@
 package dev.rollcall.core.testing;
 
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +13,10 @@ import java.util.Map;
  * server under test, exactly as an agent's or operator's would.
  */
 public final class TestHttp {
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  // HTTP/1.1: the JDK client otherwise opens every connection with an h2c upgrade, which is not what
+  // agents or operators speak to Rollcall, and a suite run once hung reading a body after one.
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
 
   public TestHttp(String base) {
@@ -42,9 +44,12 @@ public final class TestHttp {
   public Response send(HttpRequest.Builder builder, Map<String, String> headers) {
     headers.forEach(builder::header);
     try {
-      HttpResponse<String> response = client.send(builder.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      // The request timeout covers the wait for the headers only: the whole answer, body included, gets
+      // a deadline too, so that a hang fails the test instead of the build.
+      HttpResponse<String> response = client.sendAsync(builder.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString())
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
       return new Response(response.statusCode(), response.body(), response);
-    } catch (IOException e) {
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("request failed: " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
 final class HeartbeatRoutes implements RouteContributor {
   private static final Logger LOG = LoggerFactory.getLogger(HeartbeatRoutes.class);
   private static final Duration GATEWAY_CACHE = Duration.ofSeconds(30);
-  private static final int MAX_SNAPSHOTS = 500_000;
+  private static final int MAX_TRACKED = 500_000;
   private static final String PATH_PREFIX = "/api/v1/agents/";
   private static final String PATH_SUFFIX = "/heartbeat";
   private static final int DIRECT_PATH_LENGTH = PATH_PREFIX.length() + Uuids.TEXT_LENGTH + PATH_SUFFIX.length();
@@ -62,7 +62,8 @@ final class HeartbeatRoutes implements RouteContributor {
   private final AgentRepository agents;
   private final LivenessStore liveness;
   private final HeartbeatRateLimiter limiter;
-  private final Map<UUID, Snapshot> snapshots = new LruMap<>(MAX_SNAPSHOTS);
+  /** Per agent heard from on this event loop, all it keeps of it: one lookup per steady heartbeat. */
+  private final Map<UUID, Tracked> tracked = new LruMap<>(MAX_TRACKED);
   private final Map<UUID, GatewayVersion> gateways = new HashMap<>();
   private final InFlight<UUID, Integer> gatewayLoads;
   /** Per agent, the record write of a heartbeat on this event loop that has not finished yet. */
@@ -95,14 +96,18 @@ final class HeartbeatRoutes implements RouteContributor {
     // Another writer moved an agent: drop the snapshot so the next heartbeat reads the record again.
     node.vertx().eventBus().<JsonObject>consumer(Addresses.AGENT_TRANSITIONED, msg -> {
       AgentTransitioned fact = AgentTransitioned.fromJson(msg.body());
-      Snapshot s = snapshots.get(fact.agentId());
-      if (s != null && s.agent.version() < fact.version()) {
-        snapshots.remove(fact.agentId());
+      Tracked agent = tracked.get(fact.agentId());
+      if (agent == null) {
+        return;
+      }
+      if (agent.snapshot != null && agent.snapshot.agent.version() < fact.version()) {
+        agent.snapshot = null;
       }
       if (fact.to() == LifecycleStatus.DELETED) {
         // Its lease must not be written after the delete removed it. Best-effort, like the fact itself;
         // the reconciler's sweep drops leases of agents that no longer exist.
-        liveness.forget(fact.agentId());
+        liveness.forget(agent.lease);
+        tracked.remove(fact.agentId());
       }
     });
   }
@@ -208,20 +213,25 @@ final class HeartbeatRoutes implements RouteContributor {
     // Steady state, every step below is answered from memory: then() runs it at once instead of
     // allocating a composition per step (this is the hot path; see BENCHMARKS.md).
     Future<String> answered = then(verifier.verify(request.getHeader(CredentialVerifier.HEADER), agentId), credential -> {
-      if (!limiter.tryAcquire(credential.credentialId(), TimeUnit.MILLISECONDS.toNanos(node.clock().millis()))) {
+      Instant now = node.clock().instant();
+      long nowNanos = TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano();
+      // Created only once the credential is verified: made-up ids cannot fill the map.
+      Tracked tracking = tracked(agentId);
+      tracking.bucket = limiter.bucketFor(tracking.bucket, credential.credentialId(), nowNanos);
+      if (!limiter.tryAcquire(tracking.bucket, nowNanos)) {
         return Future.failedFuture(new ApiError(429, "heartbeat_rate_limited", "heartbeats far faster than "
             + "nextHeartbeatMs; slow down", true).with("retryAfterSeconds", node.config().heartbeatInterval().toSeconds()).exception());
       }
-      Instant now = node.clock().instant();
       // A credential newer than the snapshot means the snapshot missed a re-provision (the bus is
       // best-effort): read the record again before judging the epoch.
-      Future<Snapshot> current = then(snapshot(agentId), snapshot -> snapshot.agent.provisionEpoch() < credential.provisionEpoch()
+      Snapshot held = tracking.snapshot;
+      Future<Snapshot> current = then(held != null ? Future.succeededFuture(held) : snapshot(agentId), snapshot -> snapshot.agent.provisionEpoch() < credential.provisionEpoch()
           ? reload(agentId) : Future.succeededFuture(snapshot));
       // Three attempts: besides another node's heartbeat of the same agent, the reconciler writes the same
       // record (a suspicion and its renewal), and a fleet back from a blip meets both at once.
       Future<Applied> applied = then(current, snapshot -> apply(snapshot, credential.provisionEpoch(), report, now, 3, true));
       return then(applied, agent -> {
-        Future<Void> leased = liveness.record(agentId, now.toEpochMilli());
+        Future<Void> leased = liveness.record(tracking.lease, now.toEpochMilli());
         Future<JsonObject> successor = CredentialRenewal.successorIfDue(node, credential);
         if (leased.succeeded() && successor.succeeded()) {
           return Future.succeededFuture(answer(agent, report, successor.result()));
@@ -272,7 +282,7 @@ final class HeartbeatRoutes implements RouteContributor {
     // agent could write between this one choosing its snapshot and registering its own write.
     return then(gatewayVersion(read.agent.gatewayId()), gatewayVersion -> {
       // Another heartbeat of the agent may have written since this one read the record.
-      Snapshot cached = snapshots.get(read.agent.id());
+      Snapshot cached = cached(read.agent.id());
       Snapshot snapshot = cached != null && cached.agent.version() > read.agent.version() ? cached : read;
       AgentRecord agent = snapshot.agent;
       // Judged on every read of the record, a re-read after a lost race included: the race may have been
@@ -330,7 +340,7 @@ final class HeartbeatRoutes implements RouteContributor {
             return reload(agent.id()).compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft - 1, false));
           }
           if (result instanceof TransitionResult.NotFound) {
-            snapshots.remove(agent.id());
+            uncache(agent.id());
             return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agent.id() + " does not exist").exception());
           }
           return Future.failedFuture(ApiError.unavailable("agent_contended", "the agent's record is changing; retry").exception());
@@ -361,7 +371,7 @@ final class HeartbeatRoutes implements RouteContributor {
   }
 
   private Future<Snapshot> snapshot(UUID agentId) {
-    Snapshot cached = snapshots.get(agentId);
+    Snapshot cached = cached(agentId);
     if (cached != null) {
       return Future.succeededFuture(cached);
     }
@@ -374,7 +384,7 @@ final class HeartbeatRoutes implements RouteContributor {
    * the write this caller learnt of (a lost race, a newer credential).
    */
   private Future<Snapshot> reload(UUID agentId) {
-    snapshots.remove(agentId);
+    uncache(agentId);
     return loadsInFlight.start(agentId, () -> read(agentId));
   }
 
@@ -389,9 +399,30 @@ final class HeartbeatRoutes implements RouteContributor {
 
   /** Caches a record unless the cache already holds a newer one (reads and writes finish in any order). */
   private void cacheIfNewer(Snapshot s) {
-    Snapshot cached = snapshots.get(s.agent.id());
-    if (cached == null || cached.agent.version() <= s.agent.version()) {
-      snapshots.put(s.agent.id(), s);
+    Tracked agent = tracked(s.agent.id());
+    if (agent.snapshot == null || agent.snapshot.agent.version() <= s.agent.version()) {
+      agent.snapshot = s;
+    }
+  }
+
+  private Tracked tracked(UUID agentId) {
+    Tracked agent = tracked.get(agentId);
+    if (agent == null) {
+      agent = new Tracked(agentId);
+      tracked.put(agentId, agent);
+    }
+    return agent;
+  }
+
+  private Snapshot cached(UUID agentId) {
+    Tracked agent = tracked.get(agentId);
+    return agent == null ? null : agent.snapshot;
+  }
+
+  private void uncache(UUID agentId) {
+    Tracked agent = tracked.get(agentId);
+    if (agent != null) {
+      agent.snapshot = null;
     }
   }
 
@@ -428,6 +459,19 @@ final class HeartbeatRoutes implements RouteContributor {
   }
 
   private record Snapshot(AgentRecord agent, Instant lastSeenWritten) {
+  }
+
+  /** What this event loop keeps of one agent. */
+  private static final class Tracked {
+    final LivenessStore.Lease lease;
+    /** The record as last read or written here; null until read, or once another writer moved it. */
+    Snapshot snapshot;
+    /** The rate bucket of the credential it last heartbeated with. */
+    HeartbeatRateLimiter.Bucket bucket;
+
+    Tracked(UUID agentId) {
+      this.lease = new LivenessStore.Lease(agentId);
+    }
   }
 
   private record GatewayVersion(Integer version, Instant loadedAt) {

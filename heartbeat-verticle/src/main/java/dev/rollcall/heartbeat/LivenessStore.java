@@ -11,10 +11,9 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -43,12 +42,15 @@ final class LivenessStore {
   static final long LINGER_MILLIS = 10;
   /** A batch Redis has not answered by then counts as failed (a hung connection must not hold heartbeats). */
   private static final long SEND_TIMEOUT_MILLIS = 2_000;
+  /** A lease with no sighting waiting to be written. */
+  private static final long NONE = Long.MIN_VALUE;
 
   private final Vertx vertx;
   private final Redis redis;
   private final DistributionSummary batchSizes;
   private final Timer flushLag;
-  private Map<UUID, Long> pending = new HashMap<>();
+  /** Leases with a sighting to write, each once however often its agent was seen meanwhile. */
+  private List<Lease> pending = new ArrayList<>();
   private List<Promise<Void>> waiting = new ArrayList<>();
   private long batchStartedNanos;
   private int inFlight;
@@ -72,13 +74,13 @@ final class LivenessStore {
    * Records that the agent was seen. Completes at once while the store is confirmed, otherwise once the
    * lease is stored; fails 503 {@code liveness_store_unavailable} if it cannot be.
    */
-  Future<Void> record(UUID agentId, long seenAtMillis) {
+  Future<Void> record(Lease lease, long seenAtMillis) {
     if (!confirmed && retryScheduled) {
       // A batch failed a moment ago and the retry timer probes Redis: answer at once instead of sending
       // the whole retained backlog again for every heartbeat while Redis is down.
       return Future.failedFuture(unavailable());
     }
-    keep(agentId, seenAtMillis);
+    keep(lease, seenAtMillis);
     Future<Void> answer;
     if (confirmed) {
       answer = Future.succeededFuture();
@@ -106,29 +108,50 @@ final class LivenessStore {
     return answer;
   }
 
-  /** Drops the agent's lease if it is still waiting to be written (the agent was deleted). */
-  void forget(UUID agentId) {
-    pending.remove(agentId);
+  /** The agent was deleted: its lease is not written again, even if a sighting is waiting. */
+  void forget(Lease lease) {
+    lease.forgotten = true;
   }
 
-  private void keep(UUID agentId, long seenAtMillis) {
-    if (pending.isEmpty()) {
-      batchStartedNanos = System.nanoTime();
+  private void keep(Lease lease, long seenAtMillis) {
+    if (lease.forgotten) {
+      return;
     }
-    pending.merge(agentId, seenAtMillis, Math::max);
+    if (lease.pendingAt == NONE) {
+      if (pending.isEmpty()) {
+        batchStartedNanos = System.nanoTime();
+      }
+      pending.add(lease);
+    }
+    lease.pendingAt = Math.max(lease.pendingAt, seenAtMillis);
   }
 
   private void flush() {
     if (pending.isEmpty()) {
       return;
     }
-    Map<UUID, Long> batch = pending;
+    List<Lease> batch = pending;
     List<Promise<Void>> batchWaiting = waiting;
     long started = batchStartedNanos;
-    pending = new HashMap<>();
+    pending = new ArrayList<>(batch.size());
     waiting = new ArrayList<>();
     Request zadd = Request.cmd(Command.ZADD).arg(Leases.KEY).arg("GT");
-    batch.forEach((agentId, seenAt) -> zadd.arg(seenAt).arg(agentId.toString()));
+    long[] sentAt = new long[batch.size()];
+    int members = 0;
+    for (int i = 0; i < sentAt.length; i++) {
+      Lease lease = batch.get(i);
+      sentAt[i] = lease.pendingAt;
+      lease.pendingAt = NONE;
+      if (!lease.forgotten) {
+        zadd.arg(sentAt[i]).arg(lease.member);
+        members++;
+      }
+    }
+    if (members == 0) {
+      // Only deleted agents' sightings: nothing to store, and a ZADD without members is an error.
+      batchWaiting.forEach(Promise::complete);
+      return;
+    }
     batchSizes.record(batch.size());
     inFlight++;
     long batchNumber = ++batches;
@@ -147,7 +170,9 @@ final class LivenessStore {
         batchWaiting.forEach(p -> p.fail(unavailable()));
         // Keep the leases (newer ones that arrived meanwhile win). The next heartbeat or the retry
         // timer sends them again; never at once, which would spin against a Redis that is down.
-        batch.forEach(this::keep);
+        for (int i = 0; i < sentAt.length; i++) {
+          keep(batch.get(i), sentAt[i]);
+        }
         retryLater();
       }
     });
@@ -170,5 +195,19 @@ final class LivenessStore {
     return new ApiError(503, "liveness_store_unavailable", "the control plane cannot record heartbeats right now; "
         + "retry after the advertised delay (no agent is judged while this lasts)", true)
         .with("retryAfterSeconds", 5).exception();
+  }
+
+  /**
+   * One agent's lease as this store writes it: the member text encoded once, and the latest sighting
+   * not yet written. Held by the caller per agent, so a heartbeat records its sighting without a lookup.
+   */
+  static final class Lease {
+    private final byte[] member;
+    private long pendingAt = NONE;
+    private boolean forgotten;
+
+    Lease(UUID agentId) {
+      this.member = agentId.toString().getBytes(StandardCharsets.US_ASCII);
+    }
   }
 }

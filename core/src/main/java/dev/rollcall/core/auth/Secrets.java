@@ -25,6 +25,22 @@ public final class Secrets {
       throw new IllegalStateException("SHA-256 is required by every JVM", e);
     }
   });
+  /** Per thread, a presented secret's text as the bytes to hash. */
+  private static final ThreadLocal<byte[]> SECRET_TEXT = ThreadLocal.withInitial(() -> new byte[Secrets.SECRET_TEXT_LENGTH]);
+  private static final boolean[] BASE64URL = new boolean[128];
+
+  static {
+    for (char c = 'A'; c <= 'Z'; c++) {
+      BASE64URL[c] = true;
+      BASE64URL[Character.toLowerCase(c)] = true;
+    }
+    for (char c = '0'; c <= '9'; c++) {
+      BASE64URL[c] = true;
+    }
+    BASE64URL['-'] = true;
+    BASE64URL['_'] = true;
+  }
+
   private static final int SECRET_BYTES = 32;
   /** 32 bytes in unpadded base64url. */
   private static final int SECRET_TEXT_LENGTH = 43;
@@ -55,16 +71,19 @@ public final class Secrets {
     if (id == null) {
       return Optional.empty();
     }
-    for (int i = Uuids.TEXT_LENGTH + 1; i < t.length(); i++) {
-      if (!isBase64Url(t.charAt(i))) {
+    // The secret's characters are checked and copied into the digest's input in one pass: no substring,
+    // no encoder (base64url is ASCII, so its UTF-8 bytes are its chars).
+    byte[] secret = SECRET_TEXT.get();
+    for (int i = 0; i < SECRET_TEXT_LENGTH; i++) {
+      char c = t.charAt(Uuids.TEXT_LENGTH + 1 + i);
+      if (c >= BASE64URL.length || !BASE64URL[c]) {
         return Optional.empty();
       }
+      secret[i] = (byte) c;
     }
-    return Optional.of(new PresentedSecret(id, hash(t.substring(Uuids.TEXT_LENGTH + 1))));
-  }
-
-  private static boolean isBase64Url(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    MessageDigest sha256 = SHA_256.get();
+    sha256.reset();
+    return Optional.of(new PresentedSecret(id, sha256.digest(secret)));
   }
 
   public static byte[] hash(String secret) {

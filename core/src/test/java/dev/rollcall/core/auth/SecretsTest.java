@@ -29,6 +29,9 @@ class SecretsTest {
     assertThat(Secrets.parse(id + ":" + secret)).as("separator").isEmpty();
     assertThat(Secrets.parse(id + "." + secret.substring(1) + "=")).as("padding").isEmpty();
     assertThat(Secrets.parse(id + "." + secret.substring(1) + "+")).as("plain base64").isEmpty();
+    assertThat(Secrets.parse(id + "." + secret.substring(1) + "\u00e9")).as("Latin-1 letter").isEmpty();
+    assertThat(Secrets.parse(id + "." + "\u0100" + secret.substring(1))).as("beyond Latin-1").isEmpty();
+    assertThat(Secrets.parse(id + "." + secret.substring(1) + "\u007f")).as("DEL").isEmpty();
     assertThat(Secrets.parse(id.replace('-', 'x') + "." + secret)).isEmpty();
     assertThat(Secrets.parse("g" + id.substring(1) + "." + secret)).isEmpty();
   }

@@ -212,11 +212,15 @@ final class HeartbeatRoutes implements RouteContributor {
     }
     // Steady state, every step below is answered from memory: then() runs it at once instead of
     // allocating a composition per step (this is the hot path; see BENCHMARKS.md).
-    Future<String> answered = then(verifier.verify(request.getHeader(CredentialVerifier.HEADER), agentId), credential -> {
+    Tracked known = tracked.get(agentId);
+    Future<CredentialVerifier.VerifiedAgent> verified = verifier.verify(request.getHeader(CredentialVerifier.HEADER), agentId,
+        known == null ? null : known.credential);
+    Future<String> answered = then(verified, credential -> {
       Instant now = node.clock().instant();
       long nowNanos = TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano();
       // Created only once the credential is verified: made-up ids cannot fill the map.
-      Tracked tracking = tracked(agentId);
+      Tracked tracking = known != null ? known : tracked(agentId);
+      tracking.credential = credential;
       tracking.bucket = limiter.bucketFor(tracking.bucket, credential.credentialId(), nowNanos);
       if (!limiter.tryAcquire(tracking.bucket, nowNanos)) {
         return Future.failedFuture(new ApiError(429, "heartbeat_rate_limited", "heartbeats far faster than "
@@ -229,7 +233,7 @@ final class HeartbeatRoutes implements RouteContributor {
           ? reload(agentId) : Future.succeededFuture(snapshot));
       // Three attempts: besides another node's heartbeat of the same agent, the reconciler writes the same
       // record (a suspicion and its renewal), and a fleet back from a blip meets both at once.
-      Future<Applied> applied = then(current, snapshot -> apply(snapshot, credential.provisionEpoch(), report, now, 3, true));
+      Future<Applied> applied = then(current, snapshot -> apply(tracking, snapshot, credential.provisionEpoch(), report, now, 3, true));
       return then(applied, agent -> {
         Future<Void> leased = liveness.record(tracking.lease, now.toEpochMilli());
         Future<JsonObject> successor = CredentialRenewal.successorIfDue(node, credential);
@@ -276,13 +280,13 @@ final class HeartbeatRoutes implements RouteContributor {
    * @param mayWait whether this heartbeat may wait for another one's write of the agent; false once it
    *     waited, and for a write's own retries, so that a write never waits on a write (no cycles)
    */
-  private Future<Applied> apply(Snapshot read, long instanceEpoch, HeartbeatReport report, Instant now, int attemptsLeft,
+  private Future<Applied> apply(Tracked tracking, Snapshot read, long instanceEpoch, HeartbeatReport report, Instant now, int attemptsLeft,
                                 boolean mayWait) {
     // The gateway's version first: what follows must run without a pause, or another heartbeat of the
     // agent could write between this one choosing its snapshot and registering its own write.
     return then(gatewayVersion(read.agent.gatewayId()), gatewayVersion -> {
       // Another heartbeat of the agent may have written since this one read the record.
-      Snapshot cached = cached(read.agent.id());
+      Snapshot cached = tracking.snapshot;
       Snapshot snapshot = cached != null && cached.agent.version() > read.agent.version() ? cached : read;
       AgentRecord agent = snapshot.agent;
       // Judged on every read of the record, a re-read after a lost race included: the race may have been
@@ -311,18 +315,18 @@ final class HeartbeatRoutes implements RouteContributor {
         // racing them lost twice and answered 503 agent_contended. Decide again from its outcome: mostly
         // nothing is left to write.
         return inFlight.transform(ignored -> snapshot(agent.id()))
-            .compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft, false));
+            .compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, attemptsLeft, false));
       }
       // A write's own retry, or a heartbeat that has already waited once, finds a write registered (its
       // own outer one, or another's) and writes without registering: nothing is to wait on it.
       return inFlight == null
-          ? writesInFlight.start(agent.id(), () -> write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion))
-          : write(snapshot, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion);
+          ? writesInFlight.start(agent.id(), () -> write(tracking, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion))
+          : write(tracking, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion);
     });
   }
 
   /** Writes the decided change; a lost race re-reads the record and decides again. */
-  private Future<Applied> write(Snapshot snapshot, AgentRecord agent, long instanceEpoch, HeartbeatReport report, Instant now,
+  private Future<Applied> write(Tracked tracking, AgentRecord agent, long instanceEpoch, HeartbeatReport report, Instant now,
                                 int attemptsLeft, HeartbeatPolicy.Decision d, Integer gatewayVersion) {
     JsonObject detail = report.detail() == null ? new JsonObject() : new JsonObject().put("reported", report.detail());
     return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, d.trigger(), d.change(), detail)
@@ -337,7 +341,7 @@ final class HeartbeatRoutes implements RouteContributor {
             return Future.succeededFuture(new Applied(applied.agent(), gatewayVersion, d.templateSyncRequired()));
           }
           if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
-            return reload(agent.id()).compose(fresh -> apply(fresh, instanceEpoch, report, now, attemptsLeft - 1, false));
+            return reload(agent.id()).compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, attemptsLeft - 1, false));
           }
           if (result instanceof TransitionResult.NotFound) {
             uncache(agent.id());
@@ -468,6 +472,8 @@ final class HeartbeatRoutes implements RouteContributor {
     Snapshot snapshot;
     /** The rate bucket of the credential it last heartbeated with. */
     HeartbeatRateLimiter.Bucket bucket;
+    /** The credential it last heartbeated with, as verified: checked again on every heartbeat. */
+    CredentialVerifier.VerifiedAgent credential;
 
     Tracked(UUID agentId) {
       this.lease = new LivenessStore.Lease(agentId);

@@ -216,6 +216,32 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void aRevokedCredentialIsRefusedThoughTheRoutesHoldItAsTheAgentsLastOne() {
+    // Each agent's last verified credential is kept with it on the heartbeat path and checked without a
+    // cache lookup; a revocation must reach it all the same, by the bus fact and by the change poll.
+    Agent byFact = registered("by-fact");
+    Agent byPoll = registered("by-poll");
+    for (int i = 0; i < 3; i++) {
+      assertThat(heartbeat(byFact, "ready", 3).status()).isEqualTo(200);
+      assertThat(heartbeat(byPoll, "ready", 3).status()).isEqualTo(200);
+      clock.advance(Duration.ofSeconds(10));
+    }
+    await(node.vertx().eventBus().request(Addresses.TOKEN_REVOKE_AGENT,
+        new JsonObject().put("agentId", byFact.id.toString()).put("reason", "test")));
+    // Behind the bus's back: only the change poll can tell.
+    servers.query("UPDATE agent_credentials SET revoked_at = now(), changed_at = now(), revoked_reason = 'test' "
+        + "WHERE id = '" + byPoll.credential.substring(0, byPoll.credential.indexOf('.')) + "' RETURNING id");
+    for (Agent a : List.of(byFact, byPoll)) {
+      TestHttp.Response refused = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
+          .until(() -> {
+            clock.advance(Duration.ofSeconds(10));
+            return heartbeat(a, "ready", 3);
+          }, r -> r.status() != 200);
+      assertError(refused, 401, "credential_invalid");
+    }
+  }
+
+  @Test
   void badInputAndWrongCredentialsAreClear4xxAndWriteNothing() {
     Agent a = registered("a");
     Agent b = registered("b");

@@ -45,7 +45,7 @@ public final class CredentialVerifier {
   private final Pool pool;
   private final Clock clock;
   private final DeliveryOptions busOptions;
-  private final Map<UUID, Entry> cache = new LruMap<>(MAX_ENTRIES);
+  private final Map<UUID, Entry> cache = new LruMap<>(MAX_ENTRIES, Entry::drop);
   private Instant watermark;
   private boolean polling;
   /**
@@ -62,7 +62,7 @@ public final class CredentialVerifier {
     this.watermark = clock.instant().minus(POLL_OVERLAP);
     vertx.eventBus().<JsonObject>consumer(Addresses.TOKEN_REVOKED, msg -> {
       TokenMessages.Revoked revoked = TokenMessages.Revoked.fromJson(msg.body());
-      revoked.credentialIds().forEach(cache::remove);
+      revoked.credentialIds().forEach(this::drop);
     });
     vertx.setPeriodic(POLL_EVERY.toMillis(), id -> pollChanges());
   }
@@ -73,6 +73,15 @@ public final class CredentialVerifier {
    * re-bootstrap), 410 {@code agent_deleted}, or 503 when no token-verticle answers.
    */
   public Future<VerifiedAgent> verify(String header, UUID agentId) {
+    return verify(header, agentId, null);
+  }
+
+  /**
+   * {@link #verify(String, UUID)}, given what this caller verified last for the agent: while this cache
+   * still holds that credential, a header presenting it is checked without a lookup (the heartbeat
+   * path keeps it per agent). Revocations, the change poll and the size bound drop it all the same.
+   */
+  public Future<VerifiedAgent> verify(String header, UUID agentId, VerifiedAgent recent) {
     if (header == null || header.isBlank()) {
       return ask(agentId, null, null);
     }
@@ -82,12 +91,13 @@ public final class CredentialVerifier {
           HEADER + " must be the credential returned by register, <id>.<secret>", false).exception());
     }
     UUID credentialId = presented.get().id();
-    Entry entry = cache.get(credentialId);
+    Entry entry = recent != null && !recent.entry.dropped && recent.entry.credentialId.equals(credentialId)
+        ? recent.entry : cache.get(credentialId);
     Instant now = clock.instant();
     if (entry != null && entry.agentId.equals(agentId) && Secrets.sameHash(entry.hash, presented.get().hash())
         && (entry.expiresAt == null || entry.expiresAt.isAfter(now))) {
-      markUsed(credentialId, entry);
-      return Future.succeededFuture(entry.view(credentialId));
+      markUsed(entry);
+      return Future.succeededFuture(entry.view);
     }
     // Anything but a clean local hit is decided by the token-verticle (which also flags the agent for
     // re-bootstrap when it has no live credential left).
@@ -99,21 +109,24 @@ public final class CredentialVerifier {
         .recover(e -> Future.failedFuture(Failure.toApiError(e).exception()))
         .map(reply -> {
           TokenMessages.Verified v = TokenMessages.Verified.fromJson(reply.body());
-          Entry entry = new Entry(v.agentId(), v.secretHash(), v.provisionEpoch(), v.expiresAt());
+          Entry entry = new Entry(v.credentialId(), v.agentId(), v.secretHash(), v.provisionEpoch(), v.expiresAt());
           entry.firstUsed = v.firstUsed();
-          cache.put(v.credentialId(), entry);
-          markUsed(v.credentialId(), entry);
-          return entry.view(v.credentialId());
+          Entry replaced = cache.put(v.credentialId(), entry);
+          if (replaced != null) {
+            replaced.drop();
+          }
+          markUsed(entry);
+          return entry.view;
         });
   }
 
   /** The first use proves delivery; the token-verticle records it (and retires what it replaces). */
-  private void markUsed(UUID credentialId, Entry entry) {
+  private void markUsed(Entry entry) {
     if (entry.firstUsed || entry.usedPending) {
       return;
     }
     entry.usedPending = true;
-    vertx.eventBus().request(Addresses.TOKEN_USED, new JsonObject().put("credentialId", credentialId.toString()), busOptions)
+    vertx.eventBus().request(Addresses.TOKEN_USED, new JsonObject().put("credentialId", entry.credentialId.toString()), busOptions)
         .onComplete(ar -> {
           entry.usedPending = false;
           if (ar.succeeded()) {
@@ -138,7 +151,7 @@ public final class CredentialVerifier {
             UUID id = row.getUUID("id");
             Instant changed = row.getOffsetDateTime("changed_at").toInstant();
             if (!changed.equals(applied.put(id, changed))) {
-              cache.remove(id);
+              drop(id);
             }
             if (changed.isAfter(watermark)) {
               watermark = changed;
@@ -149,27 +162,69 @@ public final class CredentialVerifier {
         });
   }
 
+  /** Forgets a credential here, and tells whoever holds it as a recent one (see {@link Entry#dropped}). */
+  private void drop(UUID credentialId) {
+    Entry entry = cache.remove(credentialId);
+    if (entry != null) {
+      entry.drop();
+    }
+  }
+
   /** Who a valid credential belongs to. */
-  public record VerifiedAgent(UUID agentId, UUID credentialId, long provisionEpoch, Instant expiresAt) {
+  public static final class VerifiedAgent {
+    private final Entry entry;
+
+    private VerifiedAgent(Entry entry) {
+      this.entry = entry;
+    }
+
+    public UUID agentId() {
+      return entry.agentId;
+    }
+
+    public UUID credentialId() {
+      return entry.credentialId;
+    }
+
+    public long provisionEpoch() {
+      return entry.epoch;
+    }
+
+    public Instant expiresAt() {
+      return entry.expiresAt;
+    }
+
+    @Override
+    public String toString() {
+      return "VerifiedAgent[agent=" + entry.agentId + ", credential=" + entry.credentialId + "]";
+    }
   }
 
   private static final class Entry {
+    final UUID credentialId;
     final UUID agentId;
     final byte[] hash;
     final long epoch;
     final Instant expiresAt;
+    final VerifiedAgent view = new VerifiedAgent(this);
     boolean firstUsed;
     boolean usedPending;
+    /**
+     * Set once the cache lets go of it (revoked, changed, evicted, replaced). A caller's recent
+     * credential is trusted only while this is false: dropping is the one way out of the cache.
+     */
+    boolean dropped;
 
-    Entry(UUID agentId, byte[] hash, long epoch, Instant expiresAt) {
+    Entry(UUID credentialId, UUID agentId, byte[] hash, long epoch, Instant expiresAt) {
+      this.credentialId = credentialId;
       this.agentId = agentId;
       this.hash = hash;
       this.epoch = epoch;
       this.expiresAt = expiresAt;
     }
 
-    VerifiedAgent view(UUID credentialId) {
-      return new VerifiedAgent(agentId, credentialId, epoch, expiresAt);
+    void drop() {
+      dropped = true;
     }
   }
 }

@@ -81,14 +81,12 @@ public final class Secrets {
       }
       secret[i] = (byte) c;
     }
-    MessageDigest sha256 = SHA_256.get();
-    sha256.reset();
-    return Optional.of(new PresentedSecret(id, sha256.digest(secret)));
+    // digest() resets the digest when it completes, so it is ready for the thread's next call.
+    return Optional.of(new PresentedSecret(id, SHA_256.get().digest(secret)));
   }
 
   public static byte[] hash(String secret) {
     MessageDigest sha256 = SHA_256.get();
-    sha256.reset();
     // UTF-8, not US-ASCII: ASCII would turn every other character into '?', so a non-ASCII admin token
     // would match any string of question marks as long. Base64url secrets are the same bytes either way.
     return sha256.digest(secret.getBytes(StandardCharsets.UTF_8));

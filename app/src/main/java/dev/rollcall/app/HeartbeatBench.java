@@ -132,6 +132,10 @@ final class HeartbeatBench {
       print("heartbeat, paced to half (-c" + connections + ")", light);
       out.printf("heartbeat / bare (same POSTs) throughput: %.0f %%%n", 100 * hbRate / bareSameRate);
       out.printf("heartbeat / bare (GET) throughput: %.0f %%%n", 100 * hbRate / bareRate);
+      // Each round's ratio to its own ceilings, measured within the same half-minute: the ceiling drifts by
+      // 10-15 % over minutes on these shared machines, which the ratio of medians above does not cancel.
+      out.printf("per round, heartbeat / bare (same POSTs): %s%n", perRound(heartbeat, bareSame));
+      out.printf("per round, heartbeat / bare (GET): %s%n", perRound(heartbeat, bare));
       out.printf("bare / heartbeat server CPU per request (same POSTs): %.0f %%%n",
           100 * median(bareSame, Result::cpuMicrosPerRequest) / median(heartbeat, Result::cpuMicrosPerRequest));
       out.printf("paced rate / saturation rate: %.0f %%%n", 100 * median(light, Result::rate) / hbRate);
@@ -276,6 +280,19 @@ final class HeartbeatBench {
         median(results, Result::p50), median(results, Result::p99), results.stream().mapToLong(Result::non2xx).sum(),
         median(results, Result::cpuMicrosPerRequest), median(results, Result::jvmMicros), median(results, Result::redisMicros),
         median(results, Result::postgresMicros));
+  }
+
+  /** Each round's heartbeat rate over its baseline's, and their median. */
+  private static String perRound(List<Result> heartbeat, List<Result> baseline) {
+    List<Double> ratios = new ArrayList<>();
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < heartbeat.size(); i++) {
+      double ratio = 100 * heartbeat.get(i).rate() / baseline.get(i).rate();
+      ratios.add(ratio);
+      text.append(String.format(java.util.Locale.ROOT, "%.0f %%, ", ratio));
+    }
+    Collections.sort(ratios);
+    return text.append(String.format(java.util.Locale.ROOT, "median %.0f %%", ratios.get(ratios.size() / 2))).toString();
   }
 
   private static double median(List<Result> results, java.util.function.ToDoubleFunction<Result> f) {

@@ -23,6 +23,7 @@ import dev.rollcall.core.persistence.TransitionResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -136,38 +137,75 @@ final class HeartbeatRoutes implements RouteContributor {
    */
   @Override
   public boolean answerDirectly(HttpServerRequest request) {
-    String path = request.path();
-    if (request.method() != HttpMethod.POST || path.length() != DIRECT_PATH_LENGTH || !path.startsWith(PATH_PREFIX)
-        || !path.endsWith(PATH_SUFFIX)) {
+    // The URI as sent, not the decoded path (decoding it costs a copy per request): a heartbeat URI has
+    // nothing to decode, and one with a query or escapes takes the router.
+    String uri = request.uri();
+    if (request.method() != HttpMethod.POST || uri.length() != DIRECT_PATH_LENGTH || !uri.startsWith(PATH_PREFIX)
+        || !uri.endsWith(PATH_SUFFIX)) {
       return false;
     }
-    UUID agentId = Uuids.parseCanonical(path, PATH_PREFIX.length());
-    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    UUID agentId = Uuids.parseCanonical(uri, PATH_PREFIX.length());
+    String lengthHeader = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     // Only plain framing: HTTP/1.1 or 2, a Content-Length, no Transfer-Encoding (HTTP/1.0 keeps a
     // Content-Length next to chunked framing) and no Expect (100-continue is the body handler's job).
-    if (agentId == null || !isDecimal(length) || Integer.parseInt(length) > bodyLimit
+    int length = isDecimal(lengthHeader) ? Integer.parseInt(lengthHeader) : -1;
+    if (agentId == null || length < 0 || length > bodyLimit
         || request.version() == HttpVersion.HTTP_1_0 || request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
         || request.headers().contains(HttpHeaders.EXPECT)) {
       return false;
     }
-    // Counted as it arrives all the same: whatever the headers said, no more than the limit is kept.
-    Buffer body = Buffer.buffer(Integer.parseInt(length));
-    request.handler(chunk -> {
-      if (body.length() + chunk.length() > bodyLimit) {
+    BodyCollector body = new BodyCollector(request, length);
+    request.handler(body);
+    request.endHandler(v -> {
+      if (!request.response().ended()) {
+        heartbeat(request, agentId, body.buffer());
+      }
+    });
+    return true;
+  }
+
+  /**
+   * A direct heartbeat's body, counted as it arrives: whatever the headers said, no more than the limit
+   * is kept. A body that arrives in one chunk, as nearly all do, is taken as it is, without a copy.
+   */
+  private final class BodyCollector implements Handler<Buffer> {
+    private final HttpServerRequest request;
+    private final int expected;
+    private Buffer body;
+    /** Whether {@link #body} is this collector's own buffer rather than a chunk kept as it came. */
+    private boolean owned;
+
+    BodyCollector(HttpServerRequest request, int expected) {
+      this.request = request;
+      this.expected = expected;
+    }
+
+    Buffer buffer() {
+      return body == null ? Buffer.buffer() : body;
+    }
+
+    @Override
+    public void handle(Buffer chunk) {
+      int kept = body == null ? 0 : body.length();
+      if (kept + chunk.length() > bodyLimit) {
         request.handler(null);
         received.increment();
         reject(request.response(), new ApiError(413, "body_too_large", "the request body exceeds " + bodyLimit + " bytes", false));
         request.connection().close();
         return;
       }
-      body.appendBuffer(chunk);
-    });
-    request.endHandler(v -> {
-      if (!request.response().ended()) {
-        heartbeat(request, agentId, body);
+      if (body == null && chunk.length() == expected) {
+        // Vert.x hands the request's chunks over as heap copies of the connection's buffers (its
+        // "safe" buffers): one may be kept as it is.
+        body = chunk;
+        return;
       }
-    });
-    return true;
+      if (body == null || !owned) {
+        body = Buffer.buffer(Math.max(expected, kept + chunk.length())).appendBuffer(buffer());
+        owned = true;
+      }
+      body.appendBuffer(chunk);
+    }
   }
 
   /** A Content-Length as it must look to be taken here: 1 to 9 ASCII digits. */
@@ -284,7 +322,7 @@ final class HeartbeatRoutes implements RouteContributor {
                                 boolean mayWait) {
     // The gateway's version first: what follows must run without a pause, or another heartbeat of the
     // agent could write between this one choosing its snapshot and registering its own write.
-    return then(gatewayVersion(read.agent.gatewayId()), gatewayVersion -> {
+    return then(gatewayVersion(read.agent.gatewayId(), now), gatewayVersion -> {
       // Another heartbeat of the agent may have written since this one read the record.
       Snapshot cached = tracking.snapshot;
       Snapshot snapshot = cached != null && cached.agent.version() > read.agent.version() ? cached : read;
@@ -435,16 +473,15 @@ final class HeartbeatRoutes implements RouteContributor {
    * {@code GATEWAY_CACHE}. An expired entry is still answered while one read refreshes it: when the
    * cache expired under load, every heartbeat of the window used to wait for its own read.
    */
-  private Future<Integer> gatewayVersion(UUID gatewayId) {
+  private Future<Integer> gatewayVersion(UUID gatewayId, Instant now) {
     GatewayVersion cached = gateways.get(gatewayId);
-    Instant now = node.clock().instant();
-    if (cached != null && cached.loadedAt.plus(GATEWAY_CACHE).isAfter(now)) {
+    if (cached != null && cached.freshUntilMillis > now.toEpochMilli()) {
       return Future.succeededFuture(cached.version);
     }
     boolean refreshing = gatewayLoads.get(gatewayId) != null;
     Future<Integer> loading = gatewayLoads.join(gatewayId, () -> node.gatewayRepository().find(gatewayId).map(found -> {
       Integer version = found.map(GatewayRecord::templateVersion).orElse(null);
-      gateways.put(gatewayId, new GatewayVersion(version, now));
+      gateways.put(gatewayId, new GatewayVersion(version, now.toEpochMilli() + GATEWAY_CACHE.toMillis()));
       return version;
     }));
     if (cached == null) {
@@ -480,7 +517,7 @@ final class HeartbeatRoutes implements RouteContributor {
     }
   }
 
-  private record GatewayVersion(Integer version, Instant loadedAt) {
+  private record GatewayVersion(Integer version, long freshUntilMillis) {
   }
 
   private record Applied(AgentRecord agent, Integer gatewayVersion, boolean templateSyncRequired) {

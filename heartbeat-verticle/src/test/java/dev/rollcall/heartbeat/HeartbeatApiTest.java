@@ -280,6 +280,30 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void aBodyArrivingInPiecesIsReadWhole() throws Exception {
+    // Nearly every heartbeat's body arrives in one chunk and is kept as it came; one sent in pieces
+    // must be put together, not taken from its first piece.
+    Agent a = registered("pieces");
+    byte[] body = "{\"status\":\"degraded\",\"templateVersion\":3}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    URI base = URI.create(node.baseUrl());
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(5_000);
+      socket.setTcpNoDelay(true);
+      var out = socket.getOutputStream();
+      out.write(("POST /api/v1/agents/" + a.id + "/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length + "\r\nX-Agent-Token: " + a.credential + "\r\n\r\n").getBytes());
+      for (int i = 0; i < body.length; i += 7) {
+        out.write(body, i, Math.min(7, body.length - i));
+        out.flush();
+        Thread.sleep(20); // the test's own thread, not an event loop: lets each piece arrive on its own
+      }
+      String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+      assertThat(status).contains(" 200");
+    }
+    assertThat(status(a)).isEqualTo(LifecycleStatus.DEGRADED);
+  }
+
+  @Test
   void expectContinueIsHonouredAndContradictoryFramingCannotSmuggleABigBody() throws Exception {
     Agent a = registered("framing");
     // Expect: 100-continue goes through the router's body handler, which sends the 100.

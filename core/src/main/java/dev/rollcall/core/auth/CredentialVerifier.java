@@ -45,7 +45,7 @@ public final class CredentialVerifier {
   private final Pool pool;
   private final Clock clock;
   private final DeliveryOptions busOptions;
-  private final Map<UUID, Entry> cache = new LruMap<>(MAX_ENTRIES, Entry::drop);
+  private final Map<UUID, VerifiedAgent> cache = new LruMap<>(MAX_ENTRIES, VerifiedAgent::drop);
   private Instant watermark;
   private boolean polling;
   /**
@@ -91,13 +91,11 @@ public final class CredentialVerifier {
           HEADER + " must be the credential returned by register, <id>.<secret>", false).exception());
     }
     UUID credentialId = presented.get().id();
-    Entry entry = recent != null && !recent.entry.dropped && recent.entry.credentialId.equals(credentialId)
-        ? recent.entry : cache.get(credentialId);
-    Instant now = clock.instant();
-    if (entry != null && entry.agentId.equals(agentId) && Secrets.sameHash(entry.hash, presented.get().hash())
-        && (entry.expiresAt == null || entry.expiresAt.isAfter(now))) {
+    VerifiedAgent entry = recent != null && !recent.dropped && recent.is(credentialId) ? recent : cache.get(credentialId);
+    if (entry != null && entry.belongsTo(agentId) && Secrets.sameHash(entry.hash, presented.get().hash())
+        && entry.expiresAtMillis > clock.millis()) {
       markUsed(entry);
-      return Future.succeededFuture(entry.view);
+      return Future.succeededFuture(entry);
     }
     // Anything but a clean local hit is decided by the token-verticle (which also flags the agent for
     // re-bootstrap when it has no live credential left).
@@ -109,19 +107,19 @@ public final class CredentialVerifier {
         .recover(e -> Future.failedFuture(Failure.toApiError(e).exception()))
         .map(reply -> {
           TokenMessages.Verified v = TokenMessages.Verified.fromJson(reply.body());
-          Entry entry = new Entry(v.credentialId(), v.agentId(), v.secretHash(), v.provisionEpoch(), v.expiresAt());
+          VerifiedAgent entry = new VerifiedAgent(v.credentialId(), v.agentId(), v.secretHash(), v.provisionEpoch(), v.expiresAt());
           entry.firstUsed = v.firstUsed();
-          Entry replaced = cache.put(v.credentialId(), entry);
+          VerifiedAgent replaced = cache.put(v.credentialId(), entry);
           if (replaced != null) {
             replaced.drop();
           }
           markUsed(entry);
-          return entry.view;
+          return entry;
         });
   }
 
   /** The first use proves delivery; the token-verticle records it (and retires what it replaces). */
-  private void markUsed(Entry entry) {
+  private void markUsed(VerifiedAgent entry) {
     if (entry.firstUsed || entry.usedPending) {
       return;
     }
@@ -162,69 +160,81 @@ public final class CredentialVerifier {
         });
   }
 
-  /** Forgets a credential here, and tells whoever holds it as a recent one (see {@link Entry#dropped}). */
+  /** Forgets a credential here, and tells whoever holds it as a recent one (see {@link VerifiedAgent#dropped}). */
   private void drop(UUID credentialId) {
-    Entry entry = cache.remove(credentialId);
+    VerifiedAgent entry = cache.remove(credentialId);
     if (entry != null) {
       entry.drop();
     }
   }
 
-  /** Who a valid credential belongs to. */
+  /**
+   * Who a valid credential belongs to, as this cache holds it. Laid out for the hot path: the ids the
+   * check compares are kept as numbers in the entry itself, not as further objects to fetch.
+   */
   public static final class VerifiedAgent {
-    private final Entry entry;
-
-    private VerifiedAgent(Entry entry) {
-      this.entry = entry;
-    }
-
-    public UUID agentId() {
-      return entry.agentId;
-    }
-
-    public UUID credentialId() {
-      return entry.credentialId;
-    }
-
-    public long provisionEpoch() {
-      return entry.epoch;
-    }
-
-    public Instant expiresAt() {
-      return entry.expiresAt;
-    }
-
-    @Override
-    public String toString() {
-      return "VerifiedAgent[agent=" + entry.agentId + ", credential=" + entry.credentialId + "]";
-    }
-  }
-
-  private static final class Entry {
-    final UUID credentialId;
-    final UUID agentId;
-    final byte[] hash;
-    final long epoch;
-    final Instant expiresAt;
-    final VerifiedAgent view = new VerifiedAgent(this);
-    boolean firstUsed;
-    boolean usedPending;
+    private final UUID credentialId;
+    private final long credentialHigh;
+    private final long credentialLow;
+    private final UUID agentId;
+    private final long agentHigh;
+    private final long agentLow;
+    private final byte[] hash;
+    private final long epoch;
+    private final Instant expiresAt;
+    private final long expiresAtMillis;
+    private boolean firstUsed;
+    private boolean usedPending;
     /**
      * Set once the cache lets go of it (revoked, changed, evicted, replaced). A caller's recent
      * credential is trusted only while this is false: dropping is the one way out of the cache.
      */
-    boolean dropped;
+    private boolean dropped;
 
-    Entry(UUID credentialId, UUID agentId, byte[] hash, long epoch, Instant expiresAt) {
+    private VerifiedAgent(UUID credentialId, UUID agentId, byte[] hash, long epoch, Instant expiresAt) {
       this.credentialId = credentialId;
+      this.credentialHigh = credentialId.getMostSignificantBits();
+      this.credentialLow = credentialId.getLeastSignificantBits();
       this.agentId = agentId;
+      this.agentHigh = agentId.getMostSignificantBits();
+      this.agentLow = agentId.getLeastSignificantBits();
       this.hash = hash;
       this.epoch = epoch;
       this.expiresAt = expiresAt;
+      this.expiresAtMillis = expiresAt == null ? Long.MAX_VALUE : expiresAt.toEpochMilli();
     }
 
-    void drop() {
+    public UUID agentId() {
+      return agentId;
+    }
+
+    public UUID credentialId() {
+      return credentialId;
+    }
+
+    public long provisionEpoch() {
+      return epoch;
+    }
+
+    public Instant expiresAt() {
+      return expiresAt;
+    }
+
+    private boolean is(UUID credential) {
+      return credentialHigh == credential.getMostSignificantBits() && credentialLow == credential.getLeastSignificantBits();
+    }
+
+    private boolean belongsTo(UUID agent) {
+      return agentHigh == agent.getMostSignificantBits() && agentLow == agent.getLeastSignificantBits();
+    }
+
+    private void drop() {
       dropped = true;
+    }
+
+    @Override
+    public String toString() {
+      return "VerifiedAgent[agent=" + agentId + ", credential=" + credentialId + "]";
     }
   }
 }

@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -21,6 +22,10 @@ record HeartbeatReport(Reported status, Integer templateVersion, JsonObject deta
   // The body is read with Jackson's streaming parser rather than into a JsonObject: this runs on every
   // heartbeat, and building a map for three fields costs more than the rest of the request.
   private static final JsonFactory JSON = new JsonFactory();
+  /** The plain body's keys, each with its colon: {@code "name":}. */
+  private static final byte[] STATUS_KEY = "\"status\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] VERSION_KEY = "\"templateVersion\":".getBytes(StandardCharsets.US_ASCII);
+  private static final int MAX_STATUS_LENGTH = 16;
 
   /** The statuses an agent may report, and the lifecycle trigger each one is. */
   enum Reported {
@@ -54,6 +59,12 @@ record HeartbeatReport(Reported status, Integer templateVersion, JsonObject deta
       throw ApiError.badRequest("body_required", "a JSON object body is required").exception();
     }
     byte[] bytes = body.getBytes();
+    HeartbeatReport plain = readPlain(bytes);
+    return plain != null ? plain : readAny(bytes);
+  }
+
+  /** Any JSON body, with Jackson's streaming parser: every field, every error. */
+  static HeartbeatReport readAny(byte[] bytes) {
     Object status = null;
     Integer templateVersion = null;
     JsonObject detail = null;
@@ -88,6 +99,71 @@ record HeartbeatReport(Reported status, Integer templateVersion, JsonObject deta
       throw ApiError.badRequest("invalid_status", "status must be one of " + Reported.allowed()).exception();
     }
     return new HeartbeatReport(reported, templateVersion, detail);
+  }
+
+  /**
+   * The body nearly every agent sends, read without a parser: an object of {@code "status"} (a lower-case
+   * word) and optionally {@code "templateVersion"} (an integer from 1, up to nine digits), each once, in
+   * either order, with JSON whitespace anywhere between tokens. Null for anything else, which
+   * {@link #readAny} then reads (and judges) in full; what this accepts, Jackson reads the same way
+   * ({@code HeartbeatReportTest} checks both on generated bodies).
+   */
+  static HeartbeatReport readPlain(byte[] b) {
+    int i = skipWhitespace(b, 0);
+    if (i >= b.length || b[i] != '{') {
+      return null;
+    }
+    Reported status = null;
+    int templateVersion = 0;
+    do {
+      i = skipWhitespace(b, i + 1);
+      if (matches(b, i, STATUS_KEY) && status == null) {
+        i = skipWhitespace(b, i + STATUS_KEY.length);
+        if (i >= b.length || b[i] != '"') {
+          return null;
+        }
+        int start = i + 1;
+        int end = start;
+        while (end < b.length && end - start <= MAX_STATUS_LENGTH && b[end] >= 'a' && b[end] <= 'z') {
+          end++;
+        }
+        if (end >= b.length || b[end] != '"') {
+          return null;
+        }
+        status = Reported.BY_WIRE_NAME.get(new String(b, start, end - start, StandardCharsets.US_ASCII));
+        if (status == null) {
+          return null;
+        }
+        i = end + 1;
+      } else if (matches(b, i, VERSION_KEY) && templateVersion == 0) {
+        i = skipWhitespace(b, i + VERSION_KEY.length);
+        if (i >= b.length || b[i] < '1' || b[i] > '9') {
+          return null;
+        }
+        int start = i;
+        while (i < b.length && i - start < 9 && b[i] >= '0' && b[i] <= '9') {
+          templateVersion = templateVersion * 10 + (b[i++] - '0');
+        }
+      } else {
+        return null;
+      }
+      i = skipWhitespace(b, i);
+    } while (i < b.length && b[i] == ',');
+    if (i >= b.length || b[i] != '}' || status == null || skipWhitespace(b, i + 1) != b.length) {
+      return null;
+    }
+    return new HeartbeatReport(status, templateVersion == 0 ? null : templateVersion, null);
+  }
+
+  private static boolean matches(byte[] b, int at, byte[] key) {
+    return b.length - at >= key.length && Arrays.equals(b, at, at + key.length, key, 0, key.length);
+  }
+
+  private static int skipWhitespace(byte[] b, int i) {
+    while (i < b.length && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) {
+      i++;
+    }
+    return i;
   }
 
   private static Integer templateVersion(JsonParser p, JsonToken value) throws IOException {

@@ -124,7 +124,7 @@ record HeartbeatReport(Reported status, Integer templateVersion, JsonObject deta
         }
         int start = i + 1;
         int end = start;
-        while (end < b.length && end - start <= MAX_STATUS_LENGTH && b[end] >= 'a' && b[end] <= 'z') {
+        while (end < b.length && end - start < MAX_STATUS_LENGTH && b[end] >= 'a' && b[end] <= 'z') {
           end++;
         }
         if (end >= b.length || b[end] != '"') {

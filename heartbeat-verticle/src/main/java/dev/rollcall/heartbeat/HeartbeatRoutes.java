@@ -36,7 +36,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -105,10 +104,12 @@ final class HeartbeatRoutes implements RouteContributor {
         agent.snapshot = null;
       }
       if (fact.to() == LifecycleStatus.DELETED) {
-        // Its lease must not be written after the delete removed it. Best-effort, like the fact itself;
-        // the reconciler's sweep drops leases of agents that no longer exist.
+        // Its lease must not be written after the delete removed it. The entry stays, as a tombstone:
+        // a read already under way caches into it, and must find the lease forgotten rather than make a
+        // fresh one. Best-effort, like the fact itself; the reconciler's sweep drops leases of agents
+        // that no longer exist.
+        agent.snapshot = null;
         liveness.forget(agent.lease);
-        tracked.remove(fact.agentId());
       }
     });
   }
@@ -137,8 +138,8 @@ final class HeartbeatRoutes implements RouteContributor {
    */
   @Override
   public boolean answerDirectly(HttpServerRequest request) {
-    // The URI as sent, not the decoded path (decoding it costs a copy per request): a heartbeat URI has
-    // nothing to decode, and one with a query or escapes takes the router.
+    // The URI as sent: path() parses it again on every request (it showed in the profile). A heartbeat's
+    // URI has no query; one with a query, or in absolute form, takes the router.
     String uri = request.uri();
     if (request.method() != HttpMethod.POST || uri.length() != DIRECT_PATH_LENGTH || !uri.startsWith(PATH_PREFIX)
         || !uri.endsWith(PATH_SUFFIX)) {
@@ -253,11 +254,13 @@ final class HeartbeatRoutes implements RouteContributor {
     Tracked known = tracked.get(agentId);
     Future<CredentialVerifier.VerifiedAgent> verified = verifier.verify(request.getHeader(CredentialVerifier.HEADER), agentId,
         known == null ? null : known.credential);
+    // A verification that left the event loop may come back to a map that changed meanwhile.
+    boolean verifiedAtOnce = verified.isComplete();
     Future<String> answered = then(verified, credential -> {
       Instant now = node.clock().instant();
       long nowNanos = TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano();
       // Created only once the credential is verified: made-up ids cannot fill the map.
-      Tracked tracking = known != null ? known : tracked(agentId);
+      Tracked tracking = known != null && verifiedAtOnce ? known : tracked(agentId);
       tracking.credential = credential;
       tracking.bucket = limiter.bucketFor(tracking.bucket, credential.credentialId(), nowNanos);
       if (!limiter.tryAcquire(tracking.bucket, nowNanos)) {

@@ -75,6 +75,10 @@ final class LivenessStore {
    * lease is stored; fails 503 {@code liveness_store_unavailable} if it cannot be.
    */
   Future<Void> record(Lease lease, long seenAtMillis) {
+    if (lease.forgotten) {
+      // A deleted agent's heartbeat that raced the delete: nothing is stored, so nothing to wait for.
+      return Future.succeededFuture();
+    }
     if (!confirmed && retryScheduled) {
       // A batch failed a moment ago and the retry timer probes Redis: answer at once instead of sending
       // the whole retained backlog again for every heartbeat while Redis is down.
@@ -152,7 +156,7 @@ final class LivenessStore {
       batchWaiting.forEach(Promise::complete);
       return;
     }
-    batchSizes.record(batch.size());
+    batchSizes.record(members);
     inFlight++;
     long batchNumber = ++batches;
     redis.send(zadd).timeout(SEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).onComplete(ar -> {

@@ -216,9 +216,40 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void theRevocationFactAloneMakesTheRoutesLetGoOfTheCredentialTheyHold() {
+    // The fact, isolated from the change poll: published for a credential the database still holds
+    // valid. The routes must stop trusting the one they keep for the agent and ask the token verticle
+    // again (which, the database untouched, accepts it).
+    Agent a = registered("fact-only");
+    assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
+    // The first use changes the credential's row: let the change polls see it and settle first.
+    org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
+    java.util.concurrent.atomic.AtomicInteger verifies = new java.util.concurrent.atomic.AtomicInteger();
+    node.vertx().eventBus().addOutboundInterceptor(ctx -> {
+      if (Addresses.TOKEN_VERIFY.equals(ctx.message().address())) {
+        verifies.incrementAndGet();
+      }
+      ctx.next();
+    });
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
+    assertThat(verifies).as("held and checked locally").hasValue(0);
+
+    UUID credentialId = UUID.fromString(a.credential.substring(0, a.credential.indexOf('.')));
+    node.vertx().eventBus().publish(Addresses.TOKEN_REVOKED, new TokenMessages.Revoked(a.id, List.of(credentialId), "test").toJson());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+      clock.advance(Duration.ofSeconds(10));
+      assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
+      assertThat(verifies.get()).isPositive();
+    });
+  }
+
+  @Test
   void aRevokedCredentialIsRefusedThoughTheRoutesHoldItAsTheAgentsLastOne() {
     // Each agent's last verified credential is kept with it on the heartbeat path and checked without a
-    // cache lookup; a revocation must reach it all the same, by the bus fact and by the change poll.
+    // cache lookup; a revocation must reach it all the same, end to end (the fact alone is checked above).
     Agent byFact = registered("by-fact");
     Agent byPoll = registered("by-poll");
     for (int i = 0; i < 3; i++) {

@@ -51,7 +51,6 @@ class HeartbeatReportTest {
     // what the full parser gives.
     java.util.Random random = new java.util.Random(42);
     String[] spaces = {"", " ", "\n", "\r\n", "\t", "  "};
-    int taken = 0;
     for (int n = 0; n < 2_000; n++) {
       String status = HeartbeatReport.Reported.values()[random.nextInt(5)].wireName();
       String version = String.valueOf(1 + random.nextInt(random.nextBoolean() ? 9 : 999_999_999));
@@ -66,9 +65,7 @@ class HeartbeatReportTest {
       byte[] body = (ws.get() + "{" + ws.get() + members + ws.get() + "}" + ws.get()).getBytes();
       HeartbeatReport plain = HeartbeatReport.readPlain(body);
       assertThat(plain).as(new String(body)).isNotNull().isEqualTo(HeartbeatReport.readAny(body));
-      taken++;
     }
-    assertThat(taken).isEqualTo(2_000);
   }
 
   @Test

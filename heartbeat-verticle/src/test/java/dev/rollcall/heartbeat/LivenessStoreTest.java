@@ -73,6 +73,17 @@ class LivenessStoreTest {
     assertThat(await(Leases.lastSeen(node.context().redis(), deleted))).isEmpty();
   }
 
+  @Test
+  void aDeletedAgentsHeartbeatIsNotLeftWaitingForABatchThatWillNeverCarryIt() {
+    // The store is not confirmed yet, so heartbeats wait for their batch; a forgotten lease joins none.
+    LivenessStore.Lease lease = new LivenessStore.Lease(UUID.randomUUID());
+    Future<Void> answered = onLoop(() -> {
+      store.forget(lease);
+      return store.record(lease, 1_000);
+    });
+    assertThat(answered.succeeded()).isTrue();
+  }
+
   /** Runs on the store's event loop and returns what it returned, as a heartbeat would see it there. */
   private <T> T onLoop(Supplier<T> action) {
     Promise<T> result = Promise.promise();

@@ -39,12 +39,18 @@ public final class CredentialVerifier {
   /** Overlap of successive polls: a transaction may commit with a changed_at just under the watermark. */
   private static final Duration POLL_OVERLAP = Duration.ofSeconds(5);
   private static final String CHANGED_SINCE =
-      "SELECT id, changed_at FROM agent_credentials WHERE changed_at > $1 ORDER BY changed_at LIMIT 10000";
+      "SELECT id, changed_at, revoked_at IS NOT NULL AS revoked FROM agent_credentials WHERE changed_at > $1 "
+          + "ORDER BY changed_at LIMIT 10000";
 
   private final Vertx vertx;
   private final Pool pool;
   private final Clock clock;
   private final DeliveryOptions busOptions;
+  /**
+   * Least recently looked up first out. A caller that holds its recent credential (the heartbeat path)
+   * skips the lookup, so past {@code MAX_ENTRIES} on one event loop those go first and come back through
+   * one token-verticle round trip each.
+   */
   private final Map<UUID, VerifiedAgent> cache = new LruMap<>(MAX_ENTRIES, VerifiedAgent::drop);
   private Instant watermark;
   private boolean polling;
@@ -148,7 +154,10 @@ public final class CredentialVerifier {
           for (Row row : ar.result()) {
             UUID id = row.getUUID("id");
             Instant changed = row.getOffsetDateTime("changed_at").toInstant();
-            if (!changed.equals(applied.put(id, changed))) {
+            boolean firstSeen = !changed.equals(applied.put(id, changed));
+            // A revoked one is dropped on every poll that sees it, not only the first: a verification
+            // answered just before the revocation committed may cache it again after that first drop.
+            if (firstSeen || row.getBoolean("revoked")) {
               drop(id);
             }
             if (changed.isAfter(watermark)) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
@@ -77,12 +78,16 @@ public final class Secrets {
     for (int i = 0; i < SECRET_TEXT_LENGTH; i++) {
       char c = t.charAt(Uuids.TEXT_LENGTH + 1 + i);
       if (c >= BASE64URL.length || !BASE64URL[c]) {
+        Arrays.fill(secret, (byte) 0);
         return Optional.empty();
       }
       secret[i] = (byte) c;
     }
-    // digest() resets the digest when it completes, so it is ready for the thread's next call.
-    return Optional.of(new PresentedSecret(id, SHA_256.get().digest(secret)));
+    // digest() resets the digest when it completes, so it is ready for the thread's next call. The
+    // buffer is wiped: a secret's text is not kept past its check.
+    byte[] hash = SHA_256.get().digest(secret);
+    Arrays.fill(secret, (byte) 0);
+    return Optional.of(new PresentedSecret(id, hash));
   }
 
   public static byte[] hash(String secret) {

@@ -28,7 +28,9 @@ public final class LruMap<K, V> extends LinkedHashMap<K, V> {
   @Override
   protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
     if (size() > maxEntries) {
-      onEvicted.accept(eldest.getValue());
+      if (onEvicted != null) { // null only in a deserialised copy, which these event-loop caches never are
+        onEvicted.accept(eldest.getValue());
+      }
       return true;
     }
     return false;

@@ -247,6 +247,46 @@ class HeartbeatApiTest {
   }
 
   @Test
+  void aVerificationAnsweredJustBeforeARevocationDoesNotKeepTheRevokedCredentialCached() throws Exception {
+    // The race: the token verticle finds the credential valid, the revocation commits and the change
+    // poll applies it (nothing cached yet to drop), and only then does the answer arrive and get cached.
+    Agent a = registered("race");
+    // Used once and settled (the first use changes the row), then out of the cache (a fact with the
+    // database untouched), so that the next heartbeat asks the token verticle and nothing else changes
+    // the row after the revocation.
+    assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
+    org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    UUID credentialId = UUID.fromString(a.credential.substring(0, a.credential.indexOf('.')));
+    node.vertx().eventBus().publish(Addresses.TOKEN_REVOKED, new TokenMessages.Revoked(a.id, List.of(credentialId), "test").toJson());
+    clock.advance(Duration.ofSeconds(10));
+    java.util.concurrent.CompletableFuture<Runnable> heldReply = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicBoolean holding = new java.util.concurrent.atomic.AtomicBoolean(true);
+    node.vertx().eventBus().addInboundInterceptor(ctx -> {
+      if (ctx.body() instanceof JsonObject body && body.containsKey("secretHash") && holding.compareAndSet(true, false)) {
+        heldReply.complete(ctx::next);
+        return;
+      }
+      ctx.next();
+    });
+    java.util.concurrent.CompletableFuture<TestHttp.Response> first =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> heartbeat(a, "ready", 3));
+    Runnable release = heldReply.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    servers.query("UPDATE agent_credentials SET revoked_at = now(), changed_at = now(), revoked_reason = 'test' "
+        + "WHERE id = '" + credentialId + "' RETURNING id");
+    // Two polls' time: the change is seen while the credential is in no cache.
+    org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    node.vertx().runOnContext(v -> release.run());
+    assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).status()).as("answered as verified, a moment too early").isEqualTo(200);
+    clock.advance(Duration.ofSeconds(10));
+    TestHttp.Response refused = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          clock.advance(Duration.ofSeconds(10));
+          return heartbeat(a, "ready", 3);
+        }, r -> r.status() != 200);
+    assertError(refused, 401, "credential_invalid");
+  }
+
+  @Test
   void aRevokedCredentialIsRefusedThoughTheRoutesHoldItAsTheAgentsLastOne() {
     // Each agent's last verified credential is kept with it on the heartbeat path and checked without a
     // cache lookup; a revocation must reach it all the same, end to end (the fact alone is checked above).

@@ -269,9 +269,8 @@ final class HeartbeatRoutes implements RouteContributor {
       }
       // A credential newer than the snapshot means the snapshot missed a re-provision (the bus is
       // best-effort): read the record again before judging the epoch.
-      Snapshot held = tracking.snapshot;
-      Future<Snapshot> current = then(held != null ? Future.succeededFuture(held) : snapshot(agentId), snapshot -> snapshot.agent.provisionEpoch() < credential.provisionEpoch()
-          ? reload(agentId) : Future.succeededFuture(snapshot));
+      Future<Snapshot> current = then(snapshot(tracking, agentId), snapshot -> snapshot.agent.provisionEpoch() < credential.provisionEpoch()
+          ? reload(tracking, agentId) : Future.succeededFuture(snapshot));
       // Three attempts: besides another node's heartbeat of the same agent, the reconciler writes the same
       // record (a suspicion and its renewal), and a fleet back from a blip meets both at once.
       Future<Applied> applied = then(current, snapshot -> apply(tracking, snapshot, credential.provisionEpoch(), report, now, 3, true));
@@ -355,7 +354,7 @@ final class HeartbeatRoutes implements RouteContributor {
         // fleet back from a blip sends several per agent at once, each clearing the same suspicion;
         // racing them lost twice and answered 503 agent_contended. Decide again from its outcome: mostly
         // nothing is left to write.
-        return inFlight.transform(ignored -> snapshot(agent.id()))
+        return inFlight.transform(ignored -> snapshot(tracking, agent.id()))
             .compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, attemptsLeft, false));
       }
       // A write's own retry, or a heartbeat that has already waited once, finds a write registered (its
@@ -378,14 +377,14 @@ final class HeartbeatRoutes implements RouteContributor {
         .map(result -> agents.afterCommit(d.trigger(), result))
         .compose(result -> {
           if (result instanceof TransitionResult.Applied applied) {
-            cacheIfNewer(new Snapshot(applied.agent(), now));
+            cacheIfNewer(tracking, new Snapshot(applied.agent(), now));
             return Future.succeededFuture(new Applied(applied.agent(), gatewayVersion, d.templateSyncRequired()));
           }
           if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
-            return reload(agent.id()).compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, attemptsLeft - 1, false));
+            return reload(tracking, agent.id()).compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, attemptsLeft - 1, false));
           }
           if (result instanceof TransitionResult.NotFound) {
-            uncache(agent.id());
+            tracking.snapshot = null;
             return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agent.id() + " does not exist").exception());
           }
           return Future.failedFuture(ApiError.unavailable("agent_contended", "the agent's record is changing; retry").exception());
@@ -415,41 +414,38 @@ final class HeartbeatRoutes implements RouteContributor {
     return json.append('}').toString();
   }
 
-  private Future<Snapshot> snapshot(UUID agentId) {
-    Snapshot cached = cached(agentId);
-    if (cached != null) {
-      return Future.succeededFuture(cached);
-    }
-    // Heartbeats that miss the cache together (a node's start, a fleet back from a blip) share one read.
-    return loadsInFlight.join(agentId, () -> read(agentId));
+  /** The agent's record: its entry's snapshot, else read (heartbeats that miss together share one read). */
+  private Future<Snapshot> snapshot(Tracked tracking, UUID agentId) {
+    Snapshot cached = tracking.snapshot;
+    return cached != null ? Future.succeededFuture(cached) : loadsInFlight.join(agentId, () -> read(tracking, agentId));
   }
 
   /**
    * Reads the record afresh, never joining a read already under way: that one may have started before
    * the write this caller learnt of (a lost race, a newer credential).
    */
-  private Future<Snapshot> reload(UUID agentId) {
-    uncache(agentId);
-    return loadsInFlight.start(agentId, () -> read(agentId));
+  private Future<Snapshot> reload(Tracked tracking, UUID agentId) {
+    tracking.snapshot = null;
+    return loadsInFlight.start(agentId, () -> read(tracking, agentId));
   }
 
-  private Future<Snapshot> read(UUID agentId) {
+  private Future<Snapshot> read(Tracked tracking, UUID agentId) {
     return agents.find(agentId).map(found -> {
       AgentRecord agent = found.orElseThrow(() -> ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
       Snapshot s = new Snapshot(agent, agent.lastSeenAt());
-      cacheIfNewer(s);
+      cacheIfNewer(tracking, s);
       return s;
     });
   }
 
-  /** Caches a record unless the cache already holds a newer one (reads and writes finish in any order). */
-  private void cacheIfNewer(Snapshot s) {
-    Tracked agent = tracked(s.agent.id());
-    if (agent.snapshot == null || agent.snapshot.agent.version() <= s.agent.version()) {
-      agent.snapshot = s;
+  /** Caches a record unless the entry already holds a newer one (reads and writes finish in any order). */
+  private static void cacheIfNewer(Tracked tracking, Snapshot s) {
+    if (tracking.snapshot == null || tracking.snapshot.agent.version() <= s.agent.version()) {
+      tracking.snapshot = s;
     }
   }
 
+  /** The agent's entry, created on its first verified heartbeat here. */
   private Tracked tracked(UUID agentId) {
     Tracked agent = tracked.get(agentId);
     if (agent == null) {
@@ -457,18 +453,6 @@ final class HeartbeatRoutes implements RouteContributor {
       tracked.put(agentId, agent);
     }
     return agent;
-  }
-
-  private Snapshot cached(UUID agentId) {
-    Tracked agent = tracked.get(agentId);
-    return agent == null ? null : agent.snapshot;
-  }
-
-  private void uncache(UUID agentId) {
-    Tracked agent = tracked.get(agentId);
-    if (agent != null) {
-      agent.snapshot = null;
-    }
   }
 
   /**

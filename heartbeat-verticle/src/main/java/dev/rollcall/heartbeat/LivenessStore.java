@@ -117,10 +117,8 @@ final class LivenessStore {
     lease.forgotten = true;
   }
 
+  /** Queues the sighting; a forgotten lease may be queued (a failed batch keeps it) but flush skips it. */
   private void keep(Lease lease, long seenAtMillis) {
-    if (lease.forgotten) {
-      return;
-    }
     if (lease.pendingAt == NONE) {
       if (pending.isEmpty()) {
         batchStartedNanos = System.nanoTime();

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
@@ -26,8 +25,6 @@ public final class Secrets {
       throw new IllegalStateException("SHA-256 is required by every JVM", e);
     }
   });
-  /** Per thread, a presented secret's text as the bytes to hash. */
-  private static final ThreadLocal<byte[]> SECRET_TEXT = ThreadLocal.withInitial(() -> new byte[Secrets.SECRET_TEXT_LENGTH]);
   private static final boolean[] BASE64URL = new boolean[128];
 
   static {
@@ -74,20 +71,16 @@ public final class Secrets {
     }
     // The secret's characters are checked and copied into the digest's input in one pass: no substring,
     // no encoder (base64url is ASCII, so its UTF-8 bytes are its chars).
-    byte[] secret = SECRET_TEXT.get();
+    byte[] secret = new byte[SECRET_TEXT_LENGTH];
     for (int i = 0; i < SECRET_TEXT_LENGTH; i++) {
       char c = t.charAt(Uuids.TEXT_LENGTH + 1 + i);
       if (c >= BASE64URL.length || !BASE64URL[c]) {
-        Arrays.fill(secret, (byte) 0);
         return Optional.empty();
       }
       secret[i] = (byte) c;
     }
-    // digest() resets the digest when it completes, so it is ready for the thread's next call. The
-    // buffer is wiped: a secret's text is not kept past its check.
-    byte[] hash = SHA_256.get().digest(secret);
-    Arrays.fill(secret, (byte) 0);
-    return Optional.of(new PresentedSecret(id, hash));
+    // digest() resets the digest when it completes, so it is ready for the thread's next call.
+    return Optional.of(new PresentedSecret(id, SHA_256.get().digest(secret)));
   }
 
   public static byte[] hash(String secret) {

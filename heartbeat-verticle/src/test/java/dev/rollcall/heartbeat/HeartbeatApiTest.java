@@ -222,8 +222,7 @@ class HeartbeatApiTest {
     // again (which, the database untouched, accepts it).
     Agent a = registered("fact-only");
     assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
-    // The first use changes the credential's row: let the change polls see it and settle first.
-    org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    settleFirstUse();
     clock.advance(Duration.ofSeconds(10));
     assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
     java.util.concurrent.atomic.AtomicInteger verifies = new java.util.concurrent.atomic.AtomicInteger();
@@ -237,8 +236,7 @@ class HeartbeatApiTest {
     assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
     assertThat(verifies).as("held and checked locally").hasValue(0);
 
-    UUID credentialId = UUID.fromString(a.credential.substring(0, a.credential.indexOf('.')));
-    node.vertx().eventBus().publish(Addresses.TOKEN_REVOKED, new TokenMessages.Revoked(a.id, List.of(credentialId), "test").toJson());
+    dropFromCachesOnly(a);
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
       clock.advance(Duration.ofSeconds(10));
       assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
@@ -255,9 +253,8 @@ class HeartbeatApiTest {
     // database untouched), so that the next heartbeat asks the token verticle and nothing else changes
     // the row after the revocation.
     assertThat(heartbeat(a, "ready", 3).status()).isEqualTo(200);
-    org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
-    UUID credentialId = UUID.fromString(a.credential.substring(0, a.credential.indexOf('.')));
-    node.vertx().eventBus().publish(Addresses.TOKEN_REVOKED, new TokenMessages.Revoked(a.id, List.of(credentialId), "test").toJson());
+    settleFirstUse();
+    dropFromCachesOnly(a);
     clock.advance(Duration.ofSeconds(10));
     java.util.concurrent.CompletableFuture<Runnable> heldReply = new java.util.concurrent.CompletableFuture<>();
     java.util.concurrent.atomic.AtomicBoolean holding = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -271,19 +268,12 @@ class HeartbeatApiTest {
     java.util.concurrent.CompletableFuture<TestHttp.Response> first =
         java.util.concurrent.CompletableFuture.supplyAsync(() -> heartbeat(a, "ready", 3));
     Runnable release = heldReply.get(5, java.util.concurrent.TimeUnit.SECONDS);
-    servers.query("UPDATE agent_credentials SET revoked_at = now(), changed_at = now(), revoked_reason = 'test' "
-        + "WHERE id = '" + credentialId + "' RETURNING id");
+    revokeBehindTheBus(a);
     // Two polls' time: the change is seen while the credential is in no cache.
     org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(() -> true);
     node.vertx().runOnContext(v -> release.run());
     assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).status()).as("answered as verified, a moment too early").isEqualTo(200);
-    clock.advance(Duration.ofSeconds(10));
-    TestHttp.Response refused = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          clock.advance(Duration.ofSeconds(10));
-          return heartbeat(a, "ready", 3);
-        }, r -> r.status() != 200);
-    assertError(refused, 401, "credential_invalid");
+    assertError(firstRefusal(a), 401, "credential_invalid");
   }
 
   @Test
@@ -300,15 +290,9 @@ class HeartbeatApiTest {
     await(node.vertx().eventBus().request(Addresses.TOKEN_REVOKE_AGENT,
         new JsonObject().put("agentId", byFact.id.toString()).put("reason", "test")));
     // Behind the bus's back: only the change poll can tell.
-    servers.query("UPDATE agent_credentials SET revoked_at = now(), changed_at = now(), revoked_reason = 'test' "
-        + "WHERE id = '" + byPoll.credential.substring(0, byPoll.credential.indexOf('.')) + "' RETURNING id");
+    revokeBehindTheBus(byPoll);
     for (Agent a : List.of(byFact, byPoll)) {
-      TestHttp.Response refused = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
-          .until(() -> {
-            clock.advance(Duration.ofSeconds(10));
-            return heartbeat(a, "ready", 3);
-          }, r -> r.status() != 200);
-      assertError(refused, 401, "credential_invalid");
+      assertError(firstRefusal(a), 401, "credential_invalid");
     }
   }
 
@@ -471,6 +455,31 @@ class HeartbeatApiTest {
     }
   }
 
+  /** The first use changes the credential's row: lets the change polls see it and settle. */
+  private static void settleFirstUse() {
+    org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
+  }
+
+  /** The revocation fact alone, the database untouched: every credential cache drops the credential. */
+  private void dropFromCachesOnly(Agent a) {
+    node.vertx().eventBus().publish(Addresses.TOKEN_REVOKED, new TokenMessages.Revoked(a.id, List.of(a.credentialId()), "test").toJson());
+  }
+
+  /** Revoked in the database only: no fact, so only the caches' change poll can learn of it. */
+  private void revokeBehindTheBus(Agent a) {
+    servers.query("UPDATE agent_credentials SET revoked_at = now(), changed_at = now(), revoked_reason = 'test' "
+        + "WHERE id = '" + a.credentialId() + "' RETURNING id");
+  }
+
+  /** Heartbeats (a token's worth of time apart, for the rate limiter) until one is refused, within 3 s. */
+  private TestHttp.Response firstRefusal(Agent a) {
+    return org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          clock.advance(Duration.ofSeconds(10));
+          return heartbeat(a, "ready", 3);
+        }, r -> r.status() != 200);
+  }
+
   private Agent registered(String name) {
     return register(await(agents.create(gateway.id(), name, 3)), name);
   }
@@ -513,5 +522,8 @@ class HeartbeatApiTest {
   }
 
   private record Agent(UUID id, String credential) {
+    UUID credentialId() {
+      return UUID.fromString(credential.substring(0, credential.indexOf('.')));
+    }
   }
 }

@@ -41,6 +41,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ChaosRun {
   /** Settings shortened for a run, unless the caller gives its own. */
   static final Map<Setting, String> SHORT_TIMEOUTS = shortTimeouts();
+  /** Fault assignments per {@code PUT /sim/faults}: about 30 bytes each, well inside the simulator's 64 KiB limit. */
+  static final int FAULT_PAGE = 1_000;
+  /** Violating agents whose whole story the report tells, per invariant. */
+  static final int EXPLAINED_PER_INVARIANT = 5;
 
   record Options(int agents, int gateways, Map<FaultProfile, Double> faults, Duration duration, long seed, Path report,
                  Map<Setting, String> settings) {
@@ -129,9 +133,18 @@ final class ChaosRun {
             .put("baseUrl", simUrl + "/gw/" + name).put("templateVersion", 1), 201);
         gatewayIds.put(name, created.getString("id"));
       }
+      // The plan goes over in pages: its size grows with the fleet, the simulator's body limit does not.
       JsonObject assign = new JsonObject();
-      plan.forEach((agent, profile) -> assign.put(agent, profile.wireName()));
-      call("PUT", simUrl + "/sim/faults", new JsonObject().put("assign", assign), 200);
+      for (Map.Entry<String, FaultProfile> e : plan.entrySet()) {
+        assign.put(e.getKey(), e.getValue().wireName());
+        if (assign.size() == FAULT_PAGE) {
+          call("PUT", simUrl + "/sim/faults", new JsonObject().put("assign", assign), 200);
+          assign = new JsonObject();
+        }
+      }
+      if (!assign.isEmpty()) {
+        call("PUT", simUrl + "/sim/faults", new JsonObject().put("assign", assign), 200);
+      }
 
       ExecutorService creators = Executors.newFixedThreadPool(8);
       ScheduledExecutorService drivers = Executors.newScheduledThreadPool(2);
@@ -226,7 +239,7 @@ final class ChaosRun {
           .plus(config.suspicionWindow());
       for (JsonObject a : simByName.values()) {
         if (a.getInteger("maxRegisteredPerEpoch") > 1) {
-          invariants.get("single_instance_per_agent").violate(a.getString("name") + ": " + a.getInteger("maxRegisteredPerEpoch")
+          invariants.get("single_instance_per_agent").violate(a.getString("name"), "" + a.getInteger("maxRegisteredPerEpoch")
               + " instances registered in one provision epoch");
         }
         for (Object o : a.getJsonArray("instances")) {
@@ -234,7 +247,7 @@ final class ChaosRun {
           // The longest 401 streak the instance ever had, ended or still going: not just the end state.
           long longest = i.getLong("longestUnauthorizedMs", 0L);
           if (longest > permanent401.toMillis()) {
-            invariants.get("no_permanent_401").violate(a.getString("name") + ": 401 for " + longest + " ms (instance "
+            invariants.get("no_permanent_401").violate(a.getString("name"), "401 for " + longest + " ms (instance "
                 + i.getString("instanceId") + ")");
           }
         }
@@ -268,14 +281,14 @@ final class ChaosRun {
         Instant at = r.getOffsetDateTime(1).toInstant();
         Instant since = startingSince.remove(id);
         if (since != null && Duration.between(since, at).compareTo(startingLimit) > 0) {
-          invariants.get("no_stuck_starting").violate(nameById.get(id) + ": starting for " + Duration.between(since, at).toMillis() + " ms");
+          invariants.get("no_stuck_starting").violate(nameById.get(id), "starting for " + Duration.between(since, at).toMillis() + " ms");
         }
         if ("starting".equals(r.getString(2))) {
           startingSince.put(id, at);
         }
         JsonObject detail = r.getJsonObject(3);
         if ("offline".equals(r.getString(2)) && (detail == null || detail.getString("reason", "").isBlank())) {
-          invariants.get("offline_has_reason").violate(nameById.get(id) + ": went offline at " + at + " without a reason");
+          invariants.get("offline_has_reason").violate(nameById.get(id), "went offline at " + at + " without a reason");
         }
         boolean terminal = Boolean.TRUE.equals(endsReady.get(id))
             ? Set.of("ready", "busy").contains(r.getString(2)) : "offline".equals(r.getString(2));
@@ -292,14 +305,14 @@ final class ChaosRun {
         }
         finalStatus.merge(row.status, 1, Integer::sum);
         if ("offline".equals(row.status) && (row.reason == null || row.reason.isBlank())) {
-          invariants.get("offline_has_reason").violate(row.name + ": offline without a reason");
+          invariants.get("offline_has_reason").violate(row.name, "offline without a reason");
         }
         Instant stillStarting = startingSince.get(row.id);
         if (stillStarting != null && Duration.between(stillStarting, now).compareTo(startingLimit) > 0) {
-          invariants.get("no_stuck_starting").violate(row.name + ": starting since " + stillStarting);
+          invariants.get("no_stuck_starting").violate(row.name, "starting since " + stillStarting);
         }
         if (row.wakeAttempts > config.maxWakeAttempts()) {
-          invariants.get("wake_attempts_capped").violate(row.name + ": wake_attempts " + row.wakeAttempts);
+          invariants.get("wake_attempts_capped").violate(row.name, "wake_attempts " + row.wakeAttempts);
         }
         String wedge = wedged(row, now);
         if (wedge != null) {
@@ -334,7 +347,7 @@ final class ChaosRun {
       for (Row r : (run("SELECT a.name, e.provision_epoch, count(*) FROM lifecycle_events e "
           + "JOIN agents a ON a.id = e.agent_id WHERE e.name = 'lifecycle.wake.sent' AND a.gateway_id = ANY($1) "
           + "GROUP BY 1, 2 HAVING count(*) > " + config.maxWakeAttempts()))) {
-        invariants.get("wake_attempts_capped").violate(r.getString(0) + ": " + r.getLong(2) + " wakes in epoch " + r.getLong(1));
+        invariants.get("wake_attempts_capped").violate(r.getString(0), r.getLong(2) + " wakes in epoch " + r.getLong(1));
       }
       // Seed 04: every start of a task on an agent whose starts fail was rolled back (or ended the task).
       // Starts still within their confirmation window are not judged yet.
@@ -344,7 +357,7 @@ final class ChaosRun {
           + "AND x.attempt = d.attempt AND x.name IN ('task.rolled_back', 'task.failed', 'task.requeued', 'task.delivered', 'task.processed'))"))) {
         FaultProfile p = plan.get(r.getString(0));
         if (p == FaultProfile.START_FAILURE_ERROR || p == FaultProfile.START_FAILURE_FALSE) {
-          invariants.get("dispatch_rolled_back").violate(r.getString(0) + ": task " + r.getUUID(1) + " attempt " + r.getInteger(2)
+          invariants.get("dispatch_rolled_back").violate(r.getString(0), "task " + r.getUUID(1) + " attempt " + r.getInteger(2)
               + " neither rolled back nor settled");
         }
       }
@@ -352,13 +365,13 @@ final class ChaosRun {
           + "WHERE e.name = 'task.delivered' AND a.gateway_id = ANY($1)"))) {
         FaultProfile p = plan.get(r.getString(0));
         if (p == FaultProfile.START_FAILURE_ERROR || p == FaultProfile.START_FAILURE_FALSE) {
-          invariants.get("dispatch_rolled_back").violate(r.getString(0) + ": task " + r.getUUID(1)
+          invariants.get("dispatch_rolled_back").violate(r.getString(0), "task " + r.getUUID(1)
               + " counted as delivered though every start there fails");
         }
       }
       for (Row r : (run("SELECT t.id FROM tasks t WHERE t.state = 'processed' AND t.gateway_id = ANY($1) AND NOT EXISTS "
           + "(SELECT 1 FROM task_events e WHERE e.task_id = t.id AND e.attempt = t.attempt AND e.name = 'task.delivered')"))) {
-        invariants.get("processed_implies_delivered").violate("task " + r.getUUID(0) + " processed without a delivery");
+        invariants.get("processed_implies_delivered").violate(null, "task " + r.getUUID(0) + " processed without a delivery");
       }
 
       List<Long> detection = new ArrayList<>();
@@ -374,7 +387,7 @@ final class ChaosRun {
           if (r.getOffsetDateTime(0) != null) {
             detection.add(Duration.between(crashedAt, r.getOffsetDateTime(0).toInstant()).toMillis());
           } else if (crashedAt.plus(config.leaseTtl()).plus(config.suspicionWindow()).plusSeconds(5).isBefore(now)) {
-            invariants.get("crash_detected").violate(a.getString("name") + ": crashed at " + crashed + ", never judged offline");
+            invariants.get("crash_detected").violate(a.getString("name"), "crashed at " + crashed + ", never judged offline");
           }
         }
       }
@@ -385,6 +398,7 @@ final class ChaosRun {
       Map<String, Integer> faults = new TreeMap<>();
       plan.values().forEach(p -> faults.merge(p.wireName(), 1, Integer::sum));
 
+      JsonArray explained = explain(invariants, rows, simByName);
       JsonObject invariantJson = new JsonObject();
       boolean allHold = true;
       for (Map.Entry<String, Invariant> e : invariants.entrySet()) {
@@ -410,7 +424,75 @@ final class ChaosRun {
           .put("detection_ms", percentiles(detection))
           .put("tasks", new JsonObject(new LinkedHashMap<>(tasks)))
           .put("evidence", evidence(simByName))
+          .put("violations_explained", explained)
           .put("passed", allHold && wedged == 0 && converged == options.agents());
+    }
+
+    /**
+     * Each violating agent's story, so that a failure can be diagnosed from the report alone: its id,
+     * name, gateway and fault profile, then in time order its lifecycle events (from the control plane's
+     * log) and its instances' starts, registrations, 401 streaks and stops (from the simulator).
+     */
+    private JsonArray explain(Map<String, Invariant> invariants, Map<String, AgentRow> rows, Map<String, JsonObject> simByName) {
+      Map<String, List<String>> brokenBy = new LinkedHashMap<>();
+      invariants.forEach((name, inv) -> inv.agents.stream().limit(EXPLAINED_PER_INVARIANT)
+          .forEach(agent -> brokenBy.computeIfAbsent(agent, a -> new ArrayList<>()).add(name)));
+      JsonArray out = new JsonArray();
+      if (brokenBy.isEmpty()) {
+        return out;
+      }
+      List<java.util.UUID> ids = new ArrayList<>();
+      brokenBy.keySet().forEach(name -> {
+        AgentRow row = rows.get(name);
+        if (row != null) {
+          ids.add(java.util.UUID.fromString(row.id));
+        }
+      });
+      Map<String, List<JsonObject>> timelines = new HashMap<>();
+      for (Row r : await(node.context().pool().preparedQuery("SELECT agent_id, at, name, from_status, to_status, provision_epoch, detail "
+          + "FROM lifecycle_events WHERE agent_id = ANY($1) ORDER BY agent_id, id")
+          .execute(io.vertx.sqlclient.Tuple.of(ids.toArray(java.util.UUID[]::new))))) {
+        JsonObject detail = r.getJsonObject(6);
+        String why = detail == null ? null : detail.getString("reason", detail.getString("why", detail.getString("error")));
+        timelines.computeIfAbsent(r.getUUID(0).toString(), k -> new ArrayList<>()).add(new JsonObject()
+            .put("at", r.getOffsetDateTime(1).toInstant().toString()).put("side", "control-plane").put("what", r.getString(2)
+                + (r.getString(4) == null ? "" : " " + r.getString(3) + " -> " + r.getString(4))
+                + " (epoch " + r.getLong(5) + ")" + (why == null ? "" : ": " + why)));
+      }
+      brokenBy.forEach((name, broken) -> {
+        AgentRow row = rows.get(name);
+        JsonObject sim = simByName.get(name);
+        List<JsonObject> timeline = new ArrayList<>(row == null ? List.of() : timelines.getOrDefault(row.id, List.of()));
+        if (sim != null) {
+          for (Object o : sim.getJsonArray("instances")) {
+            JsonObject i = (JsonObject) o;
+            String instance = "instance " + i.getString("instanceId") + " (epoch " + i.getLong("epoch") + ")";
+            simEvent(timeline, i.getString("startedAt"), instance + " started");
+            simEvent(timeline, i.getString("registeredAt"), instance + " registered");
+            for (Object so : i.getJsonArray("streaks", new JsonArray())) {
+              JsonObject streak = (JsonObject) so;
+              simEvent(timeline, streak.getString("from"), instance + " 401 streak of " + streak.getLong("ms") + " ms began; ended by "
+                  + streak.getString("ended"));
+            }
+            simEvent(timeline, i.getString("unauthorizedSince"), instance + " 401 streak began, still going at the report");
+            simEvent(timeline, i.getString("stoppedAt"), instance + " stopped: " + i.getString("stopReason"));
+          }
+          simEvent(timeline, sim.getString("crashedAt"), "crashed (simulated)");
+        }
+        timeline.sort(java.util.Comparator.comparing(e -> Instant.parse(e.getString("at"))));
+        out.add(new JsonObject().put("agent", name).put("id", row == null ? null : row.id)
+            .put("gateway", sim == null ? null : sim.getString("gateway"))
+            .put("profile", plan.get(name) == null ? null : plan.get(name).wireName())
+            .put("invariants", new JsonArray(broken)).put("status", row == null ? null : row.status)
+            .put("timeline", new JsonArray(new ArrayList<>(timeline))));
+      });
+      return out;
+    }
+
+    private static void simEvent(List<JsonObject> timeline, String at, String what) {
+      if (at != null) {
+        timeline.add(new JsonObject().put("at", at).put("side", "simulator").put("what", what));
+      }
     }
 
     /** A query over this run's gateways only ($1): the database may hold other fleets. */
@@ -505,6 +587,22 @@ final class ChaosRun {
       out.printf("%-30s %-6s %d%s%n", e.getKey(), inv.getBoolean("holds") ? "yes" : "NO", inv.getInteger("violations"),
           inv.getJsonArray("examples").isEmpty() ? "" : "  e.g. " + inv.getJsonArray("examples").getString(0));
     });
+    JsonArray explained = report.getJsonArray("violations_explained", new JsonArray());
+    if (!explained.isEmpty()) {
+      // The first violating agent of each invariant in full; the report file has up to five per invariant.
+      Set<String> told = new java.util.HashSet<>();
+      for (Object o : explained) {
+        JsonObject a = (JsonObject) o;
+        boolean fresh = a.getJsonArray("invariants").stream().map(String::valueOf).filter(told::add).count() > 0;
+        if (!fresh) {
+          continue;
+        }
+        out.printf("%n%s (%s) on %s, profile %s, now %s: breaks %s%n", a.getString("agent"), a.getString("id"), a.getString("gateway"),
+            a.getString("profile"), a.getString("status"), a.getJsonArray("invariants").encode());
+        a.getJsonArray("timeline").forEach(t -> out.printf("  %s  %-13s %s%n", ((JsonObject) t).getString("at"),
+            ((JsonObject) t).getString("side"), ((JsonObject) t).getString("what")));
+      }
+    }
     out.printf("%nPASSED: %s%s%n", report.getBoolean("passed") ? "yes" : "NO",
         options.report() == null ? "" : " (report: " + options.report() + ")");
     out.flush();
@@ -529,11 +627,17 @@ final class ChaosRun {
   private static final class Invariant {
     int violations;
     final List<String> examples = new ArrayList<>();
+    /** The agents that broke it, in the order found: the report explains the first of them. */
+    final Set<String> agents = new java.util.LinkedHashSet<>();
 
-    void violate(String example) {
+    /** @param agent the agent's name, or null when the violation is not one agent's (a task's) */
+    void violate(String agent, String what) {
       violations++;
+      if (agent != null) {
+        agents.add(agent);
+      }
       if (examples.size() < 5) {
-        examples.add(example);
+        examples.add(agent == null ? what : agent + ": " + what);
       }
     }
 

@@ -41,6 +41,7 @@ final class Simulator {
   private final Settings settings;
   private final Map<String, FaultProfile> plannedByName = new HashMap<>();
   private final Map<String, SimAgent> agents = new LinkedHashMap<>();
+  private final Map<String, SimAgent> agentsByName = new HashMap<>();
   private final Map<String, SimGateway> gateways = new LinkedHashMap<>();
 
   Simulator(Vertx vertx, Settings settings) {
@@ -59,9 +60,13 @@ final class Simulator {
 
   /** Starts an instance for this provision attempt, replacing instances of older epochs. */
   void provision(String gatewayName, String agentId, JsonObject body) {
-    SimAgent agent = agents.computeIfAbsent(agentId, id -> new SimAgent(id, body.getString("name", id), gatewayName,
-        plannedByName.getOrDefault(body.getString("name", id), plannedByName.getOrDefault(id, FaultProfile.HEALTHY)),
-        settings.seed()));
+    SimAgent agent = agents.computeIfAbsent(agentId, id -> {
+      SimAgent created = new SimAgent(id, body.getString("name", id), gatewayName,
+          plannedByName.getOrDefault(body.getString("name", id), plannedByName.getOrDefault(id, FaultProfile.HEALTHY)),
+          settings.seed());
+      agentsByName.put(created.name, created);
+      return created;
+    });
     long epoch = body.getLong("provisionEpoch", 0L);
     if (epoch < agent.epoch) {
       return; // a late call for a replaced attempt
@@ -145,7 +150,7 @@ final class Simulator {
       for (Instance i : agent.running(agent.epoch)) {
         if (entry.getString("credential") != null && i.credential != null) {
           i.credential = entry.getString("credential");
-          i.endUnauthorized();
+          i.endUnauthorized("template sync brought a new credential");
         }
         if (i.waitingForSync) {
           i.waitingForSync = false;
@@ -161,13 +166,14 @@ final class Simulator {
   /** Assigns profiles by agent name (before provisioning) or id (at run time: takes effect at once). */
   void assign(Map<String, FaultProfile> profiles) {
     plannedByName.putAll(profiles);
-    for (SimAgent agent : agents.values()) {
-      FaultProfile p = profiles.getOrDefault(agent.name, profiles.get(agent.id));
-      if (p != null) {
+    // Proportional to the assignment, not to the fleet: a large plan arrives in many pages.
+    profiles.forEach((key, p) -> {
+      SimAgent agent = agents.containsKey(key) ? agents.get(key) : agentsByName.get(key);
+      if (agent != null) {
         agent.profile = p;
         agent.running(agent.epoch).forEach(this::armCrash); // crash-later switched on at run time
       }
-    }
+    });
   }
 
   /** The gateway goes dark for {@code duration}: its API refuses, its agents are cut off; then it returns. */
@@ -199,11 +205,12 @@ final class Simulator {
           registeredPerEpoch.merge(i.epoch, 1, Integer::sum);
         }
         instances.add(new JsonObject().put("instanceId", i.instanceId).put("epoch", i.epoch).put("registered", i.registered)
-            .put("stopped", i.stopped).put("stopReason", i.stopReason).put("heartbeatsOk", i.heartbeatsOk)
+            .put("stopped", i.stopped).put("stopReason", i.stopReason).put("startedAt", i.startedAt.toString())
+            .put("registeredAt", text(i.registeredAt)).put("stoppedAt", text(i.stoppedAt)).put("heartbeatsOk", i.heartbeatsOk)
             .put("lastOkAt", i.lastOkAt == null ? null : i.lastOkAt.toString())
             .put("unauthorizedSince", i.unauthorizedSince == null ? null : i.unauthorizedSince.toString())
             .put("longestUnauthorizedMs", i.longestUnauthorizedMs(Instant.now()))
-            .put("unauthorizedStreaks", i.unauthorizedStreaks));
+            .put("unauthorizedStreaks", i.unauthorizedStreaks).put("streaks", i.streaks.copy()));
       }
       list.add(new JsonObject().put("agentId", a.id).put("name", a.name).put("gateway", a.gateway)
           .put("profile", a.profile.wireName()).put("epoch", a.epoch).put("wakes", a.wakes)
@@ -263,6 +270,7 @@ final class Simulator {
             case 200 -> {
               instance.credential = body.getString("credential");
               instance.registered = true;
+              instance.registeredAt = Instant.now();
               long interval = body.getLong("heartbeatIntervalMs", 1000L);
               armCrash(instance);
               heartbeat(instance, interval);
@@ -302,7 +310,7 @@ final class Simulator {
             case 200 -> {
               instance.heartbeatsOk++;
               instance.lastOkAt = Instant.now();
-              instance.endUnauthorized();
+              instance.endUnauthorized("heartbeat accepted");
               JsonObject successor = body.getJsonObject("successor");
               if (successor != null && successor.getString("credential") != null) {
                 instance.credential = successor.getString("credential"); // a credential close to expiry is replaced
@@ -430,12 +438,17 @@ final class Simulator {
 
   private void stop(Instance instance, String reason) {
     if (!instance.stopped) {
-      instance.endUnauthorized();
+      instance.endUnauthorized("instance stopped: " + reason);
       instance.stopped = true;
+      instance.stoppedAt = Instant.now();
       instance.stopReason = reason;
       LOG.atDebug().addKeyValue("event", "sim.instance_stopped").addKeyValue("agent_id", instance.agent.id)
           .addKeyValue("instance", instance.instanceId).addKeyValue("reason", reason).log("simulated instance stopped");
     }
+  }
+
+  private static String text(Instant at) {
+    return at == null ? null : at.toString();
   }
 
   private static JsonObject json(HttpResponse<Buffer> r) {
@@ -500,13 +513,17 @@ final class Simulator {
   }
 
   static final class Instance {
+    static final int MAX_STREAKS_KEPT = 8;
     final SimAgent agent;
     final long epoch;
     final String ticket;
     final String instanceId;
     String credential;
+    final Instant startedAt = Instant.now();
     boolean registered;
+    Instant registeredAt;
     boolean stopped;
+    Instant stoppedAt;
     String stopReason;
     boolean waitingForSync;
     int heartbeatsOk;
@@ -515,10 +532,17 @@ final class Simulator {
     long longestUnauthorizedMs;
     int unauthorizedStreaks;
 
-    /** A 401 streak ends (a good answer, a new credential, or the instance stops): remember the longest. */
-    void endUnauthorized() {
+    /** The first streaks of this instance, for a report that explains a violation (bounded: an instance may flap). */
+    final JsonArray streaks = new JsonArray();
+
+    /** A 401 streak ends (a good answer, a new credential, or the instance stops): remember it and the longest. */
+    void endUnauthorized(String how) {
       if (unauthorizedSince != null) {
-        longestUnauthorizedMs = Math.max(longestUnauthorizedMs, java.time.Duration.between(unauthorizedSince, Instant.now()).toMillis());
+        long ms = java.time.Duration.between(unauthorizedSince, Instant.now()).toMillis();
+        longestUnauthorizedMs = Math.max(longestUnauthorizedMs, ms);
+        if (streaks.size() < MAX_STREAKS_KEPT) {
+          streaks.add(new JsonObject().put("from", unauthorizedSince.toString()).put("ms", ms).put("ended", how));
+        }
         unauthorizedSince = null;
       }
     }

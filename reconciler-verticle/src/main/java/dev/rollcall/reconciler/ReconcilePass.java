@@ -156,7 +156,7 @@ final class ReconcilePass {
       if (!probeWait.isZero()) {
         return Future.succeededFuture(Reconciliation.Decision.defer("held_gateway_unreachable", now.plus(probeWait).plus(jitter())));
       }
-      return gates.tokenFor(agent.gatewayId(), now).map(tokenWait -> tokenWait.isZero() ? decision
+      return gates.tokenFor(agent.gatewayId(), agent.id(), now).map(tokenWait -> tokenWait.isZero() ? decision
           : Reconciliation.Decision.defer("rate_limited", now.plus(tokenWait).plus(jitter())));
     });
   }

@@ -21,31 +21,49 @@ import java.util.UUID;
  */
 final class RecoveryGates {
   private static final String BUCKET_PREFIX = RedisClients.KEY_PREFIX + "recovery-bucket:";
+  private static final String RESERVATION_PREFIX = RedisClients.KEY_PREFIX + "recovery-turn:";
   private static final String PROBE_PREFIX = RedisClients.KEY_PREFIX + "probe:";
   private static final String PROBE_COUNT_PREFIX = RedisClients.KEY_PREFIX + "probes:";
 
   /**
-   * KEYS[1] bucket hash; ARGV: tokens per ms, burst, now ms, key ttl ms. Returns 0 when a token was
-   * taken, else the ms until the next one.
+   * KEYS[1] bucket hash, KEYS[2] the agent's reservation; ARGV: tokens per ms, burst, now ms, key ttl ms.
+   * Returns 0 when the agent may go now (a token taken, or its reservation is due), else the ms until
+   * its reserved turn.
+   *
+   * <p>A caller that finds the bucket empty does not just learn when the next token comes: it reserves
+   * it (the bucket goes into debt by one) and keeps the reservation until its turn. Without that, every
+   * waiting agent of a gateway is told the same instant, one wins and the rest are looked at again and
+   * again: at 100 waiting agents that was most of the reconciler's work and a lapse-scan lag of seconds.
+   * With it, each waiting agent is looked at once more, at its own turn, and the turns are first come,
+   * first served. A reservation that is never used (the agent came back by itself) expires after its
+   * turn; its slot is lost, which only delays later agents by one token.
    */
   private static final String TAKE_TOKEN = """
+      local now = tonumber(ARGV[3])
+      local reserved = tonumber(redis.call('GET', KEYS[2]))
+      if reserved then
+        if now >= reserved then
+          redis.call('DEL', KEYS[2])
+          return 0
+        end
+        return reserved - now
+      end
       local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
       local rate = tonumber(ARGV[1])
       local burst = tonumber(ARGV[2])
-      local now = tonumber(ARGV[3])
       local tokens = tonumber(state[1]) or burst
       local at = tonumber(state[2]) or now
       if now > at then
         tokens = math.min(burst, tokens + (now - at) * rate)
       end
       local wait = 0
-      if tokens >= 1 then
-        tokens = tokens - 1
-      else
-        wait = math.ceil((1 - tokens) / rate)
+      if tokens < 1 then
+        wait = math.ceil((1 - tokens) / rate - 1e-6)
+        redis.call('SET', KEYS[2], tostring(now + wait), 'PX', wait + tonumber(ARGV[4]))
       end
+      tokens = tokens - 1
       redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(math.max(now, at)))
-      redis.call('PEXPIRE', KEYS[1], ARGV[4])
+      redis.call('PEXPIRE', KEYS[1], wait + tonumber(ARGV[4]))
       return wait
       """;
 
@@ -83,10 +101,10 @@ final class RecoveryGates {
     this.probeMax = probeMax;
   }
 
-  /** Zero when the agent may be recovered now, else how long to wait. */
-  Future<Duration> tokenFor(UUID gatewayId, Instant now) {
+  /** Zero when the agent may be recovered now, else how long until its reserved turn. */
+  Future<Duration> tokenFor(UUID gatewayId, UUID agentId, Instant now) {
     long keyTtl = (long) Math.ceil(burst / tokensPerMs) + 60_000;
-    return redis.send(Request.cmd(Command.EVAL).arg(TAKE_TOKEN).arg(1).arg(BUCKET_PREFIX + gatewayId)
+    return redis.send(Request.cmd(Command.EVAL).arg(TAKE_TOKEN).arg(2).arg(BUCKET_PREFIX + gatewayId).arg(RESERVATION_PREFIX + agentId)
             .arg(Double.toString(tokensPerMs)).arg(burst).arg(now.toEpochMilli()).arg(keyTtl))
         .map(wait -> Duration.ofMillis(wait.toLong()));
   }

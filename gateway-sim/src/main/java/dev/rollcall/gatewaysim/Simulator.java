@@ -265,6 +265,9 @@ final class Simulator {
     send(instance, "/api/v1/agents/" + agent.id + "/register", null,
         new JsonObject().put("ticket", instance.ticket).put("instanceId", instance.instanceId))
         .onSuccess(r -> {
+          if (instance.stopped) {
+            return; // stopped while the call was in flight
+          }
           JsonObject body = json(r);
           switch (r.statusCode()) {
             case 200 -> {
@@ -305,6 +308,9 @@ final class Simulator {
     send(instance, "/api/v1/agents/" + agent.id + "/heartbeat", instance.credential,
         new JsonObject().put("status", status).put("templateVersion", agent.templateVersion))
         .onSuccess(r -> {
+          if (instance.stopped) {
+            return; // the answer to a heartbeat sent before the instance stopped: no process is left to hear it
+          }
           JsonObject body = json(r);
           switch (r.statusCode()) {
             case 200 -> {

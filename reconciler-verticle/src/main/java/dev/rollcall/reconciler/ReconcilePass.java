@@ -147,14 +147,24 @@ final class ReconcilePass {
         });
   }
 
-  /** Recovery passes the unreachable gateway's probe slot, then the gateway's token bucket. */
+  /**
+   * Recovery passes the unreachable gateway's probe slot; a re-provision then takes a token from the
+   * gateway's bucket. A repeat wake takes none: it starts no new instance, and seed 01's escalation
+   * already bounds it (at most {@code maxWakeAttempts} per check-in cycle, one per check-in deadline).
+   * Charging wakes to the bucket let the start-up escalations of a large gateway queue its
+   * re-provisions for tens of seconds, and an agent answering 401 waited behind them.
+   */
   private Future<Reconciliation.Decision> gate(AgentRecord agent, Reconciliation.Decision decision, Instant now) {
     Future<Duration> probe = fleet.unreachable(agent.gatewayId())
         ? gates.probeSlotFor(agent.gatewayId(), agent.id())
         : Future.succeededFuture(Duration.ZERO);
+    boolean reprovisions = decision.actions().stream().anyMatch(a -> a instanceof Reconciliation.Reprovision);
     return probe.compose(probeWait -> {
       if (!probeWait.isZero()) {
         return Future.succeededFuture(Reconciliation.Decision.defer("held_gateway_unreachable", now.plus(probeWait).plus(jitter())));
+      }
+      if (!reprovisions) {
+        return Future.succeededFuture(decision);
       }
       return gates.tokenFor(agent.gatewayId(), agent.id(), now).map(tokenWait -> tokenWait.isZero() ? decision
           : Reconciliation.Decision.defer("rate_limited", now.plus(tokenWait).plus(jitter())));

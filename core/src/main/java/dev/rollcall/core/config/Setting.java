@@ -71,7 +71,7 @@ public enum Setting {
   GATEWAY_SILENT_SHARE("gatewaySilentSharePercent", Kind.PERCENT, "55",
       "Share of a gateway's running agents (at least 3) that, silent together, mark the gateway unreachable: its agents are then re-provisioned one probe at a time. When every gateway is that silent, no offline verdicts are made at all."),
   REPROVISION_RATE("reprovisionsPerMinute", Kind.POSITIVE_INT, "120",
-      "Re-provisions and wakes the reconciler starts per gateway per minute (a token bucket shared by every node)."),
+      "Re-provisions the reconciler starts per gateway per minute (a token bucket shared by every node; repeat wakes are bounded by maxWakeAttempts instead)."),
   REPROVISION_BURST("reprovisionBurst", Kind.POSITIVE_INT, "20", "Size of that token bucket: how many may start at once."),
   RECONCILE_INTERVAL("reconcileInterval", Kind.DURATION, "500ms",
       "How often each reconciler claims due items and scans for lapsed leases (a full batch is followed at once by the next)."),

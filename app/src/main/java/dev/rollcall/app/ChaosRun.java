@@ -79,15 +79,59 @@ final class ChaosRun {
     return Collections.unmodifiableMap(s);
   }
 
+  /**
+   * The simulated fleet's heartbeats per second, at most: beyond {@code HEARTBEAT_BUDGET × 500 ms}
+   * agents, the run's heartbeat interval (and the windows derived from it) grows with the fleet.
+   * A 2-core machine carries the control plane and the simulator's HTTP clients at about this rate
+   * with room for the faults' bursts; at 2,000 agents and 500 ms (4,000 a second) both were saturated,
+   * heartbeats came late, healthy agents lapsed by the hundred and whole gateways were judged silent.
+   * Real fleets heartbeat every 10 s (the default): 10,000 agents are 1,000 a second.
+   */
+  static final int HEARTBEAT_BUDGET = 1_000;
+
+  /**
+   * The run's settings for a fleet of {@code agents}: {@link #SHORT_TIMEOUTS}, with the heartbeat
+   * interval stretched to keep the fleet within {@link #HEARTBEAT_BUDGET} and the suspicion window and
+   * fleet sample following it (the suspicion window must cover 1.1 heartbeat intervals and two samples).
+   */
+  static Map<Setting, String> timeoutsFor(int agents) {
+    Map<Setting, String> s = new EnumMap<>(SHORT_TIMEOUTS);
+    long heartbeatMs = Math.max(500, (long) Math.ceil(agents * 1000.0 / HEARTBEAT_BUDGET / 100) * 100);
+    if (heartbeatMs > 500) {
+      long sampleMs = Math.max(200, Math.min(1_000, agents / 10L));
+      s.put(Setting.HEARTBEAT_INTERVAL, heartbeatMs + "ms");
+      s.put(Setting.FLEET_SAMPLE_INTERVAL, sampleMs + "ms");
+      s.put(Setting.SUSPICION_WINDOW, Math.max(2_000, heartbeatMs * 3 / 2) + "ms");
+    }
+    return Collections.unmodifiableMap(s);
+  }
+
+  /** How long the gateway-outage gateways stay dark: long enough for their agents to be judged offline. */
+  static Duration outageFor(Duration runFor, RollcallConfig config) {
+    Duration judged = config.leaseTtl().plus(config.suspicionWindow()).plus(config.fleetSampleInterval().multipliedBy(2))
+        .plusSeconds(2);
+    Duration quarter = runFor.dividedBy(4);
+    return quarter.compareTo(judged) >= 0 ? quarter : judged;
+  }
+
   /** Runs the scenario; returns the report (also written to the report file when one is given). */
   JsonObject run(Map<String, String> env) throws Exception {
-    Map<Setting, String> settings = new EnumMap<>(SHORT_TIMEOUTS);
+    Map<Setting, String> settings = new EnumMap<>(timeoutsFor(options.agents()));
     settings.putAll(options.settings());
     settings.put(Setting.HTTP_HOST, "127.0.0.1");
     settings.put(Setting.HTTP_PORT, String.valueOf(EmbeddedServers.freePort()));
     // Every simulated agent registers from 127.0.0.1: the per-source limit is for a real network.
     settings.put(Setting.REGISTER_LIMIT_PER_SOURCE, String.valueOf(Math.max(120, options.agents() * 20)));
     RollcallConfig config = RollcallConfig.load(env, java.util.Optional.empty()).with(settings);
+    Duration outage = outageFor(options.duration(), config);
+    Duration needed = options.duration().multipliedBy(3).dividedBy(10).plus(outage).plus(config.leaseTtl());
+    if (needed.compareTo(options.duration()) > 0) {
+      throw new IllegalArgumentException("--duration " + Durations.format(options.duration()) + " is too short for "
+          + options.agents() + " agents at a heartbeat interval of " + Durations.format(config.heartbeatInterval())
+          + ": the gateway outage (" + Durations.format(outage) + ", long enough to be judged) and the return from it "
+          + "need at least " + Durations.format(Duration.ofSeconds((long) Math.ceil(outage.plus(config.leaseTtl())
+              .toMillis() / 700.0))));
+    }
     GatewaySimModule sim = new GatewaySimModule(options.seed());
     List<RollcallModule> modules = new ArrayList<>(Modules.controlPlane());
     modules.add(sim);
@@ -108,6 +152,8 @@ final class ChaosRun {
     private final Map<String, FaultProfile> plan;
     private final Map<String, List<String>> byGateway = new LinkedHashMap<>();
     private final Instant started = Instant.now();
+    /** When each dark gateway's outage ends (by the driver's clock): its agents can only converge after it. */
+    private final Map<String, Instant> outageEnds = new java.util.concurrent.ConcurrentHashMap<>();
 
     Scenario(Node node, RollcallConfig config, String simUrl) {
       this.node = node;
@@ -169,11 +215,13 @@ final class ChaosRun {
           }
         }, 500, 250, TimeUnit.MILLISECONDS);
         long outageAt = options.duration().toMillis() * 3 / 10;
-        long outageFor = options.duration().toMillis() / 4;
+        long outageFor = outageFor(options.duration(), config).toMillis();
         byGateway.forEach((gateway, agents) -> {
           if (!agents.isEmpty() && agents.stream().allMatch(a -> plan.get(a) == FaultProfile.GATEWAY_OUTAGE)) {
-            drivers.schedule(() -> call("POST", simUrl + "/sim/gateways/" + gateway + "/outage",
-                new JsonObject().put("ms", outageFor), 200), outageAt, TimeUnit.MILLISECONDS);
+            drivers.schedule(() -> {
+              outageEnds.put(gateway, Instant.now().plusMillis(outageFor));
+              call("POST", simUrl + "/sim/gateways/" + gateway + "/outage", new JsonObject().put("ms", outageFor), 200);
+            }, outageAt, TimeUnit.MILLISECONDS);
           }
         });
 
@@ -206,6 +254,99 @@ final class ChaosRun {
           .plus(config.suspicionWindow()).plus(Duration.ofSeconds(10));
     }
 
+    /**
+     * When the agent's last disruption ended, from which its convergence is measured: its creation, the
+     * end of its gateway's outage, its crash, or its first 401 (faults the run inflicts are not the
+     * control plane's delay).
+     */
+    private Instant disruptedAt(AgentRow row, JsonObject sim) {
+      Instant from = row.createdAt;
+      String gateway = sim == null ? null : sim.getString("gateway");
+      Instant outageEnd = gateway == null ? null : outageEnds.get(gateway);
+      if (outageEnd != null && outageEnd.isAfter(from)) {
+        from = outageEnd;
+      }
+      if (sim == null) {
+        return from;
+      }
+      if (sim.getString("crashedAt") != null && Instant.parse(sim.getString("crashedAt")).isAfter(from)) {
+        from = Instant.parse(sim.getString("crashedAt"));
+      }
+      Instant first401 = null;
+      for (Object o : sim.getJsonArray("instances")) {
+        JsonObject i = (JsonObject) o;
+        List<String> starts = new ArrayList<>();
+        i.getJsonArray("streaks", new JsonArray()).forEach(st -> starts.add(((JsonObject) st).getString("from")));
+        if (i.getString("unauthorizedSince") != null) {
+          starts.add(i.getString("unauthorizedSince"));
+        }
+        for (String at : starts) {
+          Instant t = Instant.parse(at);
+          first401 = first401 == null || t.isBefore(first401) ? t : first401;
+        }
+      }
+      return first401 != null && first401.isAfter(from) ? first401 : from;
+    }
+
+    /**
+     * The policy's bound on convergence from an agent's last disruption, derived from the settings: the
+     * longest of seed 01's escalation after a creation (every wake's check-in deadline, or a stuck
+     * start's {@code maxTransition} and a heartbeat), a crash's detection and replacement (the 401 path
+     * below with a crash for a drift), the 401 path and the first heartbeat after it, and the return
+     * from an outage (a heartbeat, then a replacement's escalation for an agent that was re-provisioned
+     * while dark); each plus a gateway call and the loops' slack.
+     */
+    Duration convergenceBound() {
+      Duration hb = config.heartbeatInterval();
+      Duration escalation = config.checkinDeadline().multipliedBy(config.maxWakeAttempts());
+      Duration creation = max(escalation, config.maxTransition().plus(hb)).plus(config.gatewayTimeout()).plus(schedulingSlack());
+      Duration replaced = permanent401Bound().plus(hb);
+      Duration outage = hb.plus(escalation).plus(config.gatewayTimeout()).plus(schedulingSlack());
+      return max(max(creation, replaced), outage);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+      return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    private static JsonObject bound(JsonObject measured, Duration limit) {
+      Object p99 = measured.getValue("p99");
+      return new JsonObject().put("limit_ms", limit.toMillis()).put("p99_ms", p99)
+          .put("holds", p99 == null || ((Number) p99).longValue() <= limit.toMillis());
+    }
+
+    /**
+     * What the control plane's own loops may add to any deadline on a loaded machine: a reconcile tick and
+     * a fleet sample (twice each: the one in progress and the next), and 2 s for scheduling.
+     */
+    private Duration schedulingSlack() {
+      return config.reconcileInterval().multipliedBy(2).plus(config.fleetSampleInterval().multipliedBy(2)).plusSeconds(2);
+    }
+
+    /**
+     * The longest 401 streak the policy allows, derived from the settings along the path that ends it:
+     * the lease lapses (at most {@code leaseTtl} after the last accepted heartbeat), the suspicion window
+     * passes, the offline agent waits one check-in deadline (it may come back by itself), the re-provision
+     * waits for its gateway's bucket, the gateway call takes at most {@code gatewayTimeout}, and the
+     * control plane's loops add their {@link #schedulingSlack()}. The bucket's share: the gateway with the
+     * most agents whose profile re-provisions them (unauthorized, crash-later), less the burst, at the
+     * bucket's rate: they can all come due together.
+     */
+    Duration permanent401Bound() {
+      return config.leaseTtl().plus(config.suspicionWindow()).plus(config.checkinDeadline()).plus(bucketWait())
+          .plus(config.gatewayTimeout()).plus(schedulingSlack());
+    }
+
+    private Duration bucketWait() {
+      long worst = 0;
+      for (List<String> agents : byGateway.values()) {
+        worst = Math.max(worst, agents.stream().map(plan::get)
+            .filter(p -> p == FaultProfile.UNAUTHORIZED || p == FaultProfile.CRASH_LATER).count());
+      }
+      long queued = Math.max(0, worst - config.reprovisionBurst());
+      return Duration.ofMillis((long) Math.ceil(queued * 60_000.0 / config.reprovisionsPerMinute()));
+    }
+
     private String statusLine() {
       Map<String, Long> counts = new TreeMap<>();
       for (Row row : (run("SELECT lifecycle_status, count(*) FROM agents WHERE gateway_id = ANY($1) GROUP BY 1"))) {
@@ -222,22 +363,37 @@ final class ChaosRun {
       Map<String, AgentRow> rows = new HashMap<>();
       for (Row r : (run("SELECT a.id, a.name, a.lifecycle_status, a.status_reason, a.last_provision_error, "
           + "a.wake_attempts, a.created_at, a.status_changed_at, a.registered_at, a.updated_at, a.checkin_deadline, "
+          + "a.suspect_since, a.recovery_at, a.provision_epoch, "
           + "EXISTS (SELECT 1 FROM tasks t WHERE t.agent_id = a.id AND t.state IN ('dispatched', 'delivered')) AS live_task "
           + "FROM agents a WHERE a.lifecycle_status <> 'deleted' AND a.gateway_id = ANY($1)"))) {
         rows.put(r.getString("name"), new AgentRow(r.getUUID("id").toString(), r.getString("name"), r.getString("lifecycle_status"),
             r.getString("status_reason"), r.getString("last_provision_error"), r.getInteger("wake_attempts"),
             instant(r, "created_at"), instant(r, "status_changed_at"), instant(r, "registered_at"), instant(r, "updated_at"),
-            instant(r, "checkin_deadline"), r.getBoolean("live_task")));
+            instant(r, "checkin_deadline"), r.getBoolean("live_task"), instant(r, "suspect_since"), instant(r, "recovery_at"),
+            r.getLong("provision_epoch")));
       }
 
       Map<String, Invariant> invariants = new LinkedHashMap<>();
-      for (String name : List.of("single_instance_per_agent", "no_permanent_401", "offline_has_reason", "no_stuck_starting",
+      for (String name : List.of("single_instance_per_agent", "no_permanent_401", "recovery_under_way_for_401",
+          "offline_has_reason", "no_stuck_starting",
           "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped", "crash_detected")) {
         invariants.put(name, new Invariant());
       }
-      Duration permanent401 = config.checkinDeadline().multipliedBy(config.maxWakeAttempts() + 2).plus(config.leaseTtl())
-          .plus(config.suspicionWindow());
+      Duration permanent401 = permanent401Bound();
+      // How long the control plane may take to notice that an instance answering 401 went silent: a lease,
+      // then the lapse scan and a fleet sample.
+      Duration noticed = config.leaseTtl().plus(schedulingSlack());
       for (JsonObject a : simByName.values()) {
+        AgentRow row = rows.get(a.getString("name"));
+        for (Object o : a.getJsonArray("instances")) {
+          JsonObject i = (JsonObject) o;
+          String since = i.getString("unauthorizedSince");
+          if (since != null && !i.getBoolean("stopped") && row != null
+              && Duration.between(Instant.parse(since), now).compareTo(noticed) > 0 && !row.recoveryUnderWay(i.getLong("epoch"))) {
+            invariants.get("recovery_under_way_for_401").violate(a.getString("name"), "instance " + i.getString("instanceId")
+                + " answered 401 since " + since + " and the agent is " + row.status + " with no recovery under way");
+          }
+        }
         if (a.getInteger("maxRegisteredPerEpoch") > 1) {
           invariants.get("single_instance_per_agent").violate(a.getString("name"), "" + a.getInteger("maxRegisteredPerEpoch")
               + " instances registered in one provision epoch");
@@ -328,7 +484,8 @@ final class ChaosRun {
         if (e.getValue().endsReady() ? ready : offlineWithReason) {
           converged++;
           Instant settled = settledAt.get(row.id);
-          convergence.add(Duration.between(row.createdAt, settled == null ? row.statusChangedAt : settled).toMillis());
+          Instant from = disruptedAt(row, simByName.get(row.name));
+          convergence.add(Math.max(0, Duration.between(from, settled == null ? row.statusChangedAt : settled).toMillis()));
         } else if (unconverged.size() < 20) {
           unconverged.add(new JsonObject().put("agent", row.name).put("profile", e.getValue().wireName())
               .put("status", row.status).put("reason", row.reason).put("expected", e.getValue().expectation()));
@@ -374,21 +531,30 @@ final class ChaosRun {
         invariants.get("processed_implies_delivered").violate(null, "task " + r.getUUID(0) + " processed without a delivery");
       }
 
+      // Each crash against the first offline verdict after it: one query for every crashed agent.
       List<Long> detection = new ArrayList<>();
-      for (JsonObject a : simByName.values()) {
-        String crashed = a.getString("crashedAt");
-        if (crashed == null) {
-          continue;
+      List<JsonObject> crashedAgents = simByName.values().stream().filter(a -> a.getString("crashedAt") != null).toList();
+      Map<String, Instant> detectedAt = new HashMap<>();
+      if (!crashedAgents.isEmpty()) {
+        java.util.UUID[] crashedIds = crashedAgents.stream().map(a -> java.util.UUID.fromString(a.getString("agentId")))
+            .toArray(java.util.UUID[]::new);
+        java.time.OffsetDateTime[] crashedAts = crashedAgents.stream()
+            .map(a -> dev.rollcall.core.persistence.AgentRepository.utc(Instant.parse(a.getString("crashedAt"))))
+            .toArray(java.time.OffsetDateTime[]::new);
+        for (Row r : await(node.context().pool().preparedQuery("SELECT c.agent_id, min(e.at) FROM unnest($1::uuid[], $2::timestamptz[]) "
+            + "AS c(agent_id, crashed_at) JOIN lifecycle_events e ON e.agent_id = c.agent_id "
+            + "AND e.name = 'lifecycle.liveness.expired' AND e.at >= c.crashed_at GROUP BY c.agent_id")
+            .execute(io.vertx.sqlclient.Tuple.tuple().addArrayOfUUID(crashedIds).addArrayOfOffsetDateTime(crashedAts)))) {
+          detectedAt.put(r.getUUID(0).toString(), r.getOffsetDateTime(1).toInstant());
         }
-        Instant crashedAt = Instant.parse(crashed);
-        for (Row r : await(node.context().pool().preparedQuery("SELECT min(at) FROM lifecycle_events WHERE agent_id = $1 "
-            + "AND name = 'lifecycle.liveness.expired' AND at >= $2").execute(io.vertx.sqlclient.Tuple.of(
-                java.util.UUID.fromString(a.getString("agentId")), dev.rollcall.core.persistence.AgentRepository.utc(crashedAt))))) {
-          if (r.getOffsetDateTime(0) != null) {
-            detection.add(Duration.between(crashedAt, r.getOffsetDateTime(0).toInstant()).toMillis());
-          } else if (crashedAt.plus(config.leaseTtl()).plus(config.suspicionWindow()).plusSeconds(5).isBefore(now)) {
-            invariants.get("crash_detected").violate(a.getString("name"), "crashed at " + crashed + ", never judged offline");
-          }
+      }
+      for (JsonObject a : crashedAgents) {
+        Instant crashedAt = Instant.parse(a.getString("crashedAt"));
+        Instant detected = detectedAt.get(a.getString("agentId"));
+        if (detected != null) {
+          detection.add(Duration.between(crashedAt, detected).toMillis());
+        } else if (crashedAt.plus(config.leaseTtl()).plus(config.suspicionWindow()).plusSeconds(5).isBefore(now)) {
+          invariants.get("crash_detected").violate(a.getString("name"), "crashed at " + crashedAt + ", never judged offline");
         }
       }
       Map<String, Integer> tasks = new TreeMap<>();
@@ -399,8 +565,16 @@ final class ChaosRun {
       plan.values().forEach(p -> faults.merge(p.wireName(), 1, Integer::sum));
 
       JsonArray explained = explain(invariants, rows, simByName);
+      JsonObject convergenceMs = percentiles(convergence);
+      JsonObject detectionMs = percentiles(detection);
+      JsonObject bounds = new JsonObject()
+          .put("no_permanent_401_ms", permanent401.toMillis())
+          .put("detection_p99", bound(detectionMs, config.leaseTtl().plus(config.suspicionWindow()).plusSeconds(1)))
+          .put("convergence_p99", bound(convergenceMs, convergenceBound().plusSeconds(2)));
+      boolean withinBounds = bounds.getJsonObject("detection_p99").getBoolean("holds")
+          && bounds.getJsonObject("convergence_p99").getBoolean("holds");
       JsonObject invariantJson = new JsonObject();
-      boolean allHold = true;
+      boolean allHold = withinBounds;
       for (Map.Entry<String, Invariant> e : invariants.entrySet()) {
         invariantJson.put(e.getKey(), e.getValue().toJson());
         allHold &= e.getValue().violations == 0;
@@ -420,8 +594,9 @@ final class ChaosRun {
           .put("wedged", wedged)
           .put("wedged_examples", new JsonArray(wedgedExamples))
           .put("invariants", invariantJson)
-          .put("convergence_ms", percentiles(convergence))
-          .put("detection_ms", percentiles(detection))
+          .put("convergence_ms", convergenceMs)
+          .put("detection_ms", detectionMs)
+          .put("bounds", bounds)
           .put("tasks", new JsonObject(new LinkedHashMap<>(tasks)))
           .put("evidence", evidence(simByName))
           .put("violations_explained", explained)
@@ -578,6 +753,12 @@ final class ChaosRun {
     out.printf("%-30s %d%n", "wedged", report.getInteger("wedged"));
     out.printf("%-30s %s%n", "convergence ms (p50/p99/max)", triple(report.getJsonObject("convergence_ms")));
     out.printf("%-30s %s%n", "detection ms (p50/p99/max)", triple(report.getJsonObject("detection_ms")));
+    JsonObject bounds = report.getJsonObject("bounds");
+    out.printf("%-30s detection p99 %s of %d ms (%s), convergence p99 %s of %d ms (%s), 401 streaks at most %d ms%n", "bounds",
+        bounds.getJsonObject("detection_p99").getValue("p99_ms"), bounds.getJsonObject("detection_p99").getLong("limit_ms"),
+        bounds.getJsonObject("detection_p99").getBoolean("holds") ? "holds" : "EXCEEDED",
+        bounds.getJsonObject("convergence_p99").getValue("p99_ms"), bounds.getJsonObject("convergence_p99").getLong("limit_ms"),
+        bounds.getJsonObject("convergence_p99").getBoolean("holds") ? "holds" : "EXCEEDED", bounds.getLong("no_permanent_401_ms"));
     out.printf("%-30s %s%n", "tasks", report.getJsonObject("tasks").encode());
     out.printf("%-30s %s%n", "evidence (the faults fired)", report.getJsonObject("evidence").encode());
     out.println();
@@ -648,7 +829,17 @@ final class ChaosRun {
 
   private record AgentRow(String id, String name, String status, String reason, String provisionError, int wakeAttempts,
                           Instant createdAt, Instant statusChangedAt, Instant registeredAt, Instant updatedAt,
-                          Instant checkinDeadline, boolean liveTask) {
+                          Instant checkinDeadline, boolean liveTask, Instant suspectSince, Instant recoveryAt,
+                          long provisionEpoch) {
+    /**
+     * The control plane is doing something about an instance of {@code epoch} that it cannot hear: the
+     * agent is suspect (a verdict is coming), offline with a recovery time, or already being replaced
+     * by a newer epoch.
+     */
+    boolean recoveryUnderWay(long epoch) {
+      return suspectSince != null || provisionEpoch > epoch || ("offline".equals(status) && recoveryAt != null)
+          || "provisioning".equals(status) || "waking".equals(status);
+    }
   }
 
   private static Instant instant(Row r, String column) {

@@ -58,6 +58,10 @@ final class ChaosRun {
     this.out = out;
   }
 
+  Options options() {
+    return options;
+  }
+
   private static Map<Setting, String> shortTimeouts() {
     Map<Setting, String> s = new EnumMap<>(Setting.class);
     s.put(Setting.CHECKIN_DEADLINE, "2s");

@@ -204,18 +204,26 @@ public final class Main implements Runnable {
       description = "Runs the control plane and a fault-injecting simulated fleet, then reports whether every agent "
           + "converged and every invariant held. Exit code 0 only when it passed.")
   static final class Chaos implements Callable<Integer> {
-    @Option(names = "--agents", defaultValue = "200") int agents;
-    @Option(names = "--gateways", defaultValue = "4") int gateways;
+    @Option(names = "--agents", defaultValue = "200", description = "Simulated agents (default: ${DEFAULT-VALUE}).") int agents;
+    @Option(names = "--gateways", defaultValue = "4", description = "Simulated gateways the agents are spread over "
+        + "(default: ${DEFAULT-VALUE}).") int gateways;
     @Option(names = "--faults", defaultValue = "crash-on-boot=0.05,stale-template=0.05,unauthorized=0.05,stuck-starting=0.05,"
         + "double-boot=0.05,start-failure-error=0.05,start-failure-false=0.05,slow-start=0.05,flaky-network=0.05,crash-later=0.05,"
         + "gateway-outage=0.25",
         description = "profile=share,... (gateway-outage is a share of the gateways). Default: every profile.") String faults;
-    @Option(names = "--duration", defaultValue = "60s") String duration;
-    @Option(names = "--seed", defaultValue = "42") long seed;
-    @Option(names = "--report", paramLabel = "FILE") Path report;
+    @Option(names = "--duration", defaultValue = "60s", description = "How long faults are injected and tasks driven, "
+        + "before the settle phase (default: ${DEFAULT-VALUE}).") String duration;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the fault plan and of every agent's randomness "
+        + "(default: ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--seeds", paramLabel = "FROM..TO|A,B,...", description = "A sweep: the same run once per seed, one "
+        + "line each and a summary; exit code 0 only when every seed passed. Overrides --seed.") String seeds;
+    @Option(names = "--report", paramLabel = "FILE", description = "Write the JSON report here (a sweep writes every "
+        + "seed's report and the summary).") Path report;
     @Option(names = "--checkin-deadline", description = "default 2s for a chaos run") String checkinDeadline;
-    @Option(names = "--heartbeat-interval", description = "default 500ms for a chaos run") String heartbeatInterval;
-    @Option(names = "--suspicion-window", description = "default 2s for a chaos run") String suspicionWindow;
+    @Option(names = "--heartbeat-interval", description = "default 500ms for a chaos run of up to 500 agents; larger "
+        + "fleets stretch it to stay within 1,000 heartbeats/s (2s at 2,000 agents, 10s at 10,000)") String heartbeatInterval;
+    @Option(names = "--suspicion-window", description = "default 2s for a chaos run, or 1.5 x the stretched heartbeat "
+        + "interval") String suspicionWindow;
     @Option(names = "--max-transition", description = "default 3s for a chaos run") String maxTransition;
     @Option(names = "--recovery-probe", description = "default off for a chaos run (seed 01's exact escalation)") String recoveryProbe;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -231,10 +239,12 @@ public final class Main implements Runnable {
       putIf(settings, Setting.MAX_TRANSITION, maxTransition);
       putIf(settings, Setting.RECOVERY_PROBE, recoveryProbe);
       ChaosRun run;
+      java.util.List<Long> sweep;
       try {
         if (agents < 1 || gateways < 1 || gateways > agents) {
           throw new IllegalArgumentException("--agents must be at least 1 and at least --gateways (at least 1)");
         }
+        sweep = seeds == null ? null : ChaosSweep.parseSeeds(seeds);
         run = new ChaosRun(new ChaosRun.Options(agents, gateways, dev.rollcall.gatewaysim.FaultPlan.parseShares(faults),
             dev.rollcall.core.config.Durations.parse(duration), seed, report, settings), spec.commandLine().getOut());
       } catch (IllegalArgumentException | ConfigException e) {
@@ -243,6 +253,9 @@ public final class Main implements Runnable {
         return 2;
       }
       try {
+        if (sweep != null) {
+          return new ChaosSweep(run.options(), sweep, spec.commandLine().getOut()).run(env);
+        }
         return run.finish(run.run(env));
       } catch (ConfigException | StartupException | IllegalArgumentException e) {
         err.println("rollcall chaos: " + e.getMessage());

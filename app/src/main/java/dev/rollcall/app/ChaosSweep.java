@@ -123,9 +123,11 @@ final class ChaosSweep {
         .forEach(k -> broken.add(k + " exceeded"));
     JsonObject c = r.getJsonObject("convergence_ms");
     JsonObject d = r.getJsonObject("detection_ms");
-    return String.format("seed %-6d %-6s converged %d/%d, wedged %d, convergence p50/p99 %s/%s ms, detection p99 %s ms, wall %d s%s",
+    return String.format("seed %-6d %-6s converged %d/%d, wedged %d, convergence p50/p99 %s/%s ms, detection p99 %s ms, "
+            + "longest 401 %d ms, wall %d s%s",
         seed, r.getBoolean("passed") ? "passed" : "FAILED", r.getInteger("converged"), r.getInteger("agents"), r.getInteger("wedged"),
-        c.getValue("p50"), c.getValue("p99"), d.getValue("p99"), wallMs / 1000, broken.isEmpty() ? "" : ", broken: " + broken);
+        c.getValue("p50"), c.getValue("p99"), d.getValue("p99"), bounds.getLong("longest_401_ms"), wallMs / 1000,
+        broken.isEmpty() ? "" : ", broken: " + broken);
   }
 
   private static void add(List<Long> values, Object value) {

@@ -53,6 +53,19 @@ final class Reconciliation {
     Optional<Instant> recoveryAt(Instant now, int probesSoFar) {
       return config.recoveryDelay(probesSoFar).map(now::plus);
     }
+
+    /**
+     * When a suspect's offline verdict is due. The suspicion window runs from the lapse itself, not from
+     * the tick that noticed it: the lapse scan runs once per {@code reconcileInterval}, and charging that
+     * period to the window put up to one interval on every detection (two ticks, the mark's and the
+     * verdict's, where one is inherent). The credit is at most one interval: a mark much later than the
+     * lapse (a reconciler that fell behind) still leaves the agent the window less one interval.
+     */
+    Instant verdictAt(Instant lapsedAt, Instant suspectSince) {
+      Instant fromLapse = lapsedAt.plus(suspicionWindow);
+      Instant shortestAfterMark = suspectSince.plus(suspicionWindow).minus(config.reconcileInterval());
+      return fromLapse.isAfter(shortestAfterMark) ? fromLapse : shortestAfterMark;
+    }
   }
 
   /**
@@ -237,10 +250,11 @@ final class Reconciliation {
     if (now.isBefore(o.judgeFrom())) {
       return Decision.defer("grace", o.judgeFrom());
     }
+    Instant lapsedAt = seen.plus(p.leaseTtl());
     if (agent.suspectSince() == null) {
-      return new Decision("suspected", List.of(new Suspect(now)), now.plus(p.suspicionWindow()));
+      return new Decision("suspected", List.of(new Suspect(now)), p.verdictAt(lapsedAt, now));
     }
-    Instant verdictAt = agent.suspectSince().plus(p.suspicionWindow());
+    Instant verdictAt = p.verdictAt(lapsedAt, agent.suspectSince());
     if (now.isBefore(verdictAt)) {
       return Decision.defer("deferred", verdictAt);
     }

@@ -163,7 +163,28 @@ class ReconciliationTest {
     Decision d = Reconciliation.decide(new Observation(agent, T0.minusSeconds(31), true, false, false, LONG_AGO), POLICY, T0);
     assertThat(d.outcome()).isEqualTo("suspected");
     assertThat(d.actions()).containsExactly(new Reconciliation.Suspect(T0));
-    assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(20));
+    // Lapsed at T0 - 1 s, marked at T0: the window runs from the lapse, less at most one reconcile
+    // interval (500 ms) off the time after the mark.
+    assertThat(d.nextLook()).isEqualTo(T0.plusMillis(19_500));
+  }
+
+  @Test
+  void theSuspicionWindowRunsFromTheLapseNotFromTheTickThatNoticedIt() {
+    AgentRecord ready = agent(READY, LONG_AGO).registeredAt(LONG_AGO).build();
+    // Lease seen at T0 - 30 s: lapsed at T0. Noticed 300 ms later (within one reconcile interval).
+    Observation lapsed = new Observation(ready, T0.minusSeconds(30), false, false, false, LONG_AGO);
+    Decision marked = Reconciliation.decide(lapsed, POLICY, T0.plusMillis(300));
+    assertThat(marked.outcome()).isEqualTo("suspected");
+    assertThat(marked.nextLook()).as("the verdict is due a window after the lapse").isEqualTo(T0.plusSeconds(20));
+    Observation suspect = new Observation(agent(READY, LONG_AGO).registeredAt(LONG_AGO).suspectSince(T0.plusMillis(300)).build(),
+        T0.minusSeconds(30), false, false, false, LONG_AGO);
+    assertThat(Reconciliation.decide(suspect, POLICY, T0.plusMillis(19_999)).outcome()).isEqualTo("deferred");
+    assertThat(Reconciliation.decide(suspect, POLICY, T0.plusSeconds(20)).outcome()).isEqualTo("offline_lease_expired");
+    // Noticed 10 s late (a reconciler that fell behind): the agent still gets the window less one interval.
+    Observation late = new Observation(agent(READY, LONG_AGO).registeredAt(LONG_AGO).suspectSince(T0.plusSeconds(10)).build(),
+        T0.minusSeconds(30), false, false, false, LONG_AGO);
+    assertThat(Reconciliation.decide(late, POLICY, T0.plusMillis(29_499)).outcome()).isEqualTo("deferred");
+    assertThat(Reconciliation.decide(late, POLICY, T0.plusMillis(29_500)).outcome()).isEqualTo("offline_lease_expired");
   }
 
   @Test

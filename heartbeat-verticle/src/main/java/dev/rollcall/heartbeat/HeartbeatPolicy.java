@@ -12,8 +12,9 @@ import java.util.Optional;
 
 /**
  * What one heartbeat means for the agent's record: pure, so every rule is tested without a clock or a
- * database. Liveness itself is a Redis lease; PostgreSQL is written only when something changed
- * (status, escalation, template version, suspicion) or when {@code last_seen_at} is due (coalesced).
+ * database. Liveness itself is a Redis lease; the agent's record is written only when something changed
+ * (status, escalation, template version, suspicion). A {@code last_seen_at} that is due (coalesced) and
+ * nothing else goes to {@link LastSeenWriter}'s batch, not to a transaction of its own.
  */
 final class HeartbeatPolicy {
   private HeartbeatPolicy() {
@@ -34,7 +35,7 @@ final class HeartbeatPolicy {
     }
     Optional<Transition> transition = LifecycleTable.lookup(agent.status(), trigger);
     if (transition.isEmpty()) {
-      return new Decision(trigger, null, null, false, false);
+      return new Decision(trigger, null, null, false, false, false);
     }
     // Seed 01: the first check-in after a wake resets escalation.
     boolean escalationPending = agent.wakeAttempts() > 0 || agent.checkinDeadline() != null || agent.recoveryProbes() > 0;
@@ -45,9 +46,9 @@ final class HeartbeatPolicy {
     boolean lastSeenDue = lastSeenWritten == null || (!lastSeenWritten.plus(lastSeenWriteEvery).isAfter(now)
         && !lastSeenWritten.plus(lastSeenPeriod(agent.id(), lastSeenWriteEvery)).isAfter(now));
     boolean write = transition.get().changesStatus() || escalationPending || templateChanged
-        || templateBehind != agent.needsTemplateSync() || agent.suspectSince() != null || lastSeenDue;
+        || templateBehind != agent.needsTemplateSync() || agent.suspectSince() != null;
     if (!write) {
-      return new Decision(trigger, transition.get(), null, false, templateBehind);
+      return new Decision(trigger, transition.get(), null, false, templateBehind, lastSeenDue);
     }
     AgentChange change = AgentChange.create().lastSeenAt(now);
     if (templateBehind != agent.needsTemplateSync()) {
@@ -65,16 +66,17 @@ final class HeartbeatPolicy {
     if (report.status() == HeartbeatReport.Reported.STOPPING && transition.get().changesStatus()) {
       change.statusReason("the agent reported stopping");
     }
-    return new Decision(trigger, transition.get(), change, escalationPending, templateBehind);
+    return new Decision(trigger, transition.get(), change, escalationPending, templateBehind, false);
   }
 
   /**
    * @param transition null when the trigger is illegal in the agent's status (only a deleted agent)
    * @param change null when nothing is written to PostgreSQL for this heartbeat
    * @param checkedInAfterWake record seed 01's {@code lifecycle.reconcile.skip_not_stuck} evidence
+   * @param lastSeenDue with no change: the agent's coalesced last_seen_at is due, for the batch
    */
   record Decision(LifecycleTrigger trigger, Transition transition, AgentChange change, boolean checkedInAfterWake,
-                  boolean templateSyncRequired) {
+                  boolean templateSyncRequired, boolean lastSeenDue) {
   }
 
   /**

@@ -61,6 +61,7 @@ final class HeartbeatRoutes implements RouteContributor {
   private final CredentialVerifier verifier;
   private final AgentRepository agents;
   private final LivenessStore liveness;
+  private final LastSeenWriter lastSeen;
   private final HeartbeatRateLimiter limiter;
   /** Per agent heard from on this event loop, all it keeps of it: one lookup per steady heartbeat. */
   private final Map<UUID, Tracked> tracked = new LruMap<>(MAX_TRACKED);
@@ -80,6 +81,7 @@ final class HeartbeatRoutes implements RouteContributor {
     this.verifier = verifier;
     this.agents = node.agentRepository();
     this.liveness = new LivenessStore(node.vertx(), node.redis(), node.meters());
+    this.lastSeen = new LastSeenWriter(node.vertx(), node.pool(), node.meters());
     this.bodyLimit = node.config().bodyLimitBytes();
     this.gatewayLoads = new InFlight<>(node.config().busTimeout());
     this.writesInFlight = new InFlight<>(node.config().busTimeout());
@@ -346,6 +348,14 @@ final class HeartbeatRoutes implements RouteContributor {
             + " heartbeat is not accepted while the agent is " + agent.status().wireName(), false).exception());
       }
       if (d.change() == null) {
+        if (d.lastSeenDue()) {
+          lastSeen.record(agent.id(), now);
+          if (tracking.snapshot == snapshot) {
+            // Unless the snapshot was dropped or replaced meanwhile (another writer moved the agent):
+            // then the next read brings the record, and at worst queues the sighting once more.
+            tracking.snapshot = new Snapshot(agent, now);
+          }
+        }
         return Future.succeededFuture(new Applied(agent, gatewayVersion, d.templateSyncRequired()));
       }
       Future<?> inFlight = writesInFlight.get(agent.id());

@@ -65,9 +65,17 @@ class HeartbeatPolicyTest {
   void lastSeenReachesTheDatabaseCoalesced() {
     AgentRecord ready = agent(LifecycleStatus.READY, NOW.minusSeconds(600), 0, null, null);
     Duration period = HeartbeatPolicy.lastSeenPeriod(ready.id(), COALESCE);
-    assertThat(decide(ready, HeartbeatReport.Reported.READY, NOW.minus(period).plusMillis(1)).change()).isNull();
-    assertThat(decide(ready, HeartbeatReport.Reported.READY, NOW.minus(period)).change()).isNotNull();
-    assertThat(decide(ready, HeartbeatReport.Reported.READY, null).change()).isNotNull();
+    assertThat(decide(ready, HeartbeatReport.Reported.READY, NOW.minus(period).plusMillis(1)).lastSeenDue()).isFalse();
+    // Due: for the batch, not a transaction of its own (LastSeenWriter).
+    HeartbeatPolicy.Decision due = decide(ready, HeartbeatReport.Reported.READY, NOW.minus(period));
+    assertThat(due.lastSeenDue()).isTrue();
+    assertThat(due.change()).isNull();
+    assertThat(decide(ready, HeartbeatReport.Reported.READY, null).lastSeenDue()).isTrue();
+    // A heartbeat that changes something carries last_seen_at in its own write.
+    HeartbeatPolicy.Decision promoted = decide(agent(LifecycleStatus.STARTING, NOW.minusSeconds(600), 0, null, null),
+        HeartbeatReport.Reported.READY, null);
+    assertThat(promoted.change().toString()).contains("LAST_SEEN_AT");
+    assertThat(promoted.lastSeenDue()).isFalse();
   }
 
   @Test

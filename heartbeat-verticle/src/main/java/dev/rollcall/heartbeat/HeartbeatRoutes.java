@@ -1,6 +1,7 @@
 package dev.rollcall.heartbeat;
 
 import dev.rollcall.core.metrics.Metrics;
+import dev.rollcall.core.util.BatchedLookup;
 import dev.rollcall.core.util.InFlight;
 import dev.rollcall.core.util.LruMap;
 import dev.rollcall.core.util.Uuids;
@@ -53,6 +54,7 @@ final class HeartbeatRoutes implements RouteContributor {
   private static final Logger LOG = LoggerFactory.getLogger(HeartbeatRoutes.class);
   private static final Duration GATEWAY_CACHE = Duration.ofSeconds(30);
   private static final int MAX_TRACKED = 500_000;
+  private static final int READ_BATCH = 500;
   private static final String PATH_PREFIX = "/api/v1/agents/";
   private static final String PATH_SUFFIX = "/heartbeat";
   private static final int DIRECT_PATH_LENGTH = PATH_PREFIX.length() + Uuids.TEXT_LENGTH + PATH_SUFFIX.length();
@@ -71,6 +73,8 @@ final class HeartbeatRoutes implements RouteContributor {
   private final InFlight<UUID, Applied> writesInFlight;
   /** Per agent, the record read that has not finished yet. */
   private final InFlight<UUID, Snapshot> loadsInFlight;
+  /** Record reads, many agents per query under load (a node's cold start meets the whole fleet at once). */
+  private final BatchedLookup<UUID, AgentRecord> agentReads;
   private final int bodyLimit;
   private final Counter received;
   private final Counter accepted;
@@ -86,6 +90,7 @@ final class HeartbeatRoutes implements RouteContributor {
     this.gatewayLoads = new InFlight<>(node.config().busTimeout());
     this.writesInFlight = new InFlight<>(node.config().busTimeout());
     this.loadsInFlight = new InFlight<>(node.config().busTimeout());
+    this.agentReads = new BatchedLookup<>(READ_BATCH, 2, agents::findAllById);
     this.limiter = new HeartbeatRateLimiter(node.config().heartbeatInterval(), 5, 4);
     this.received = Counter.builder("rollcall.heartbeat.received").description("Heartbeats received").register(node.meters());
     this.accepted = Counter.builder("rollcall.heartbeat.accepted").description("Heartbeats accepted").register(node.meters());
@@ -440,8 +445,10 @@ final class HeartbeatRoutes implements RouteContributor {
   }
 
   private Future<Snapshot> read(Tracked tracking, UUID agentId) {
-    return agents.find(agentId).map(found -> {
-      AgentRecord agent = found.orElseThrow(() -> ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception());
+    return agentReads.get(agentId).map(agent -> {
+      if (agent == null) {
+        throw ApiError.notFound("agent_not_found", "agent " + agentId + " does not exist").exception();
+      }
       Snapshot s = new Snapshot(agent, agent.lastSeenAt());
       cacheIfNewer(tracking, s);
       return s;

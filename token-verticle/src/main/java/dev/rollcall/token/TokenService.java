@@ -13,6 +13,7 @@ import dev.rollcall.core.persistence.AgentChange;
 import dev.rollcall.core.persistence.AgentRecord;
 import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.persistence.TransitionResult;
+import dev.rollcall.core.util.BatchedLookup;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -27,7 +28,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -51,6 +54,13 @@ final class TokenService {
   private final RollcallConfig config;
   private final Consumer<TokenMessages.Revoked> onRevoked;
   private final java.util.function.BiConsumer<Long, Runnable> timer;
+  /**
+   * A credential-cache miss reads the credential and the agent: batched, because a node that restarts
+   * under a large fleet misses for every agent within one heartbeat interval (BatchedLookup).
+   */
+  private final BatchedLookup<UUID, Row> credentialReads;
+  private final BatchedLookup<UUID, AgentRecord> agentReads;
+  private static final int VERIFY_BATCH = 500;
 
   /**
    * @param timer schedules a retry after a delay in ms (vertx.setTimer); never a sleeping thread
@@ -64,6 +74,15 @@ final class TokenService {
     this.clock = clock;
     this.config = config;
     this.onRevoked = onRevoked;
+    this.credentialReads = new BatchedLookup<>(VERIFY_BATCH, 2, ids -> pool.preparedQuery(TokenSql.FIND_CREDENTIALS)
+        .execute(Tuple.of(ids.toArray(new UUID[0]))).map(rows -> {
+          Map<UUID, Row> found = new HashMap<>(rows.size() * 2);
+          for (Row row : rows) {
+            found.put(row.getUUID("id"), row);
+          }
+          return found;
+        }));
+    this.agentReads = new BatchedLookup<>(VERIFY_BATCH, 2, agents::findAllById);
   }
 
   /** A ticket for the agent's current provision attempt; only its hash is stored. */
@@ -225,12 +244,14 @@ final class TokenService {
     Instant now = clock.instant();
     Future<Row> credential = request.credentialId() == null
         ? Future.succeededFuture(null)
-        : pool.preparedQuery(TokenSql.FIND_CREDENTIAL).execute(Tuple.of(request.credentialId())).map(TokenService::first);
-    return credential.compose(cred -> agents.find(request.agentId()).compose(found -> {
-      if (found.isEmpty()) {
+        : credentialReads.get(request.credentialId());
+    Future<AgentRecord> read = agentReads.get(request.agentId());
+    return Future.all(credential, read).compose(both -> {
+      Row cred = credential.result();
+      AgentRecord agent = read.result();
+      if (agent == null) {
         return Future.failedFuture(credentialInvalid("no such agent", null));
       }
-      AgentRecord agent = found.get();
       if (agent.status() == LifecycleStatus.DELETED) {
         return Future.failedFuture(deleted(agent.id()));
       }
@@ -251,7 +272,7 @@ final class TokenService {
             bytes(cred, "secret_hash"), expires == null ? null : expires.toInstant(), cred.getOffsetDateTime("first_used_at") != null));
       }
       return rejected(agent, request.credentialId() == null ? "no credential presented" : "credential not valid for this agent", now);
-    }));
+    });
   }
 
   private Future<TokenMessages.Verified> rejected(AgentRecord agent, String why, Instant now) {

@@ -23,6 +23,9 @@ final class TokenSql {
   static final String FIND_CREDENTIAL = "SELECT id, agent_id, provision_epoch, secret_hash, first_used_at, expires_at, "
       + "revoked_at, replaces_id FROM agent_credentials WHERE id = $1";
 
+  static final String FIND_CREDENTIALS = "SELECT id, agent_id, provision_epoch, secret_hash, first_used_at, expires_at, "
+      + "revoked_at, replaces_id FROM agent_credentials WHERE id = ANY($1)";
+
   static final String COUNT_LIVE = "SELECT count(*) FROM agent_credentials WHERE agent_id = $1 AND provision_epoch = $2 "
       + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)";
 

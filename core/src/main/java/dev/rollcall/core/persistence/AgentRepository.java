@@ -26,7 +26,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -100,6 +102,17 @@ public final class AgentRepository {
           }
           return found;
         });
+  }
+
+  /** {@link #findAll}, keyed by id: what a {@link dev.rollcall.core.util.BatchedLookup} of agents loads. */
+  public Future<Map<UUID, AgentRecord>> findAllById(List<UUID> ids) {
+    return findAll(ids).map(records -> {
+      Map<UUID, AgentRecord> found = new HashMap<>(records.size() * 2);
+      for (AgentRecord r : records) {
+        found.put(r.id(), r);
+      }
+      return found;
+    });
   }
 
   /**

@@ -55,6 +55,9 @@ final class HeartbeatBench {
   }
 
   int run(Map<String, String> env) throws Exception {
+    if (!wrkInstalled(out)) {
+      return 2;
+    }
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.HTTP_HOST, "127.0.0.1");
     settings.put(Setting.HTTP_PORT, String.valueOf(EmbeddedServers.freePort()));
@@ -243,7 +246,7 @@ final class HeartbeatBench {
    * PostgreSQL; wrk excluded. Per request, it is steadier than the throughput ratio on a machine whose
    * two cores the server shares with wrk.
    */
-  private static long[] serverCpuNanos() {
+  static long[] serverCpuNanos() {
     long[] split = new long[3];
     split[0] = ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     for (ProcessHandle child : ProcessHandle.current().descendants().toList()) {
@@ -299,6 +302,27 @@ final class HeartbeatBench {
     List<Double> values = new ArrayList<>(results.stream().map(r -> f.applyAsDouble(r)).toList());
     Collections.sort(values);
     return values.get(values.size() / 2);
+  }
+
+  /**
+   * Whether wrk can be run; if not, says how to get it. Checked before anything starts: the live
+   * benchmark registers its fleet for minutes before its first wrk run.
+   */
+  static boolean wrkInstalled(java.io.PrintWriter out) {
+    try {
+      Process p = new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      p.waitFor();
+      return true;
+    } catch (java.io.IOException e) {
+      out.println("error: this benchmark drives the node with wrk, which is not installed here "
+          + "(Debian/Ubuntu: apt-get install wrk)");
+      out.flush();
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private static <T> T await(Future<T> f) throws Exception {

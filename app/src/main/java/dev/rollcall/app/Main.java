@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "rollcall", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Control plane that keeps fleets of AI agents converged.",
     subcommands = {Main.Dev.class, Main.Serve.class, Main.Chaos.class, OperatorCli.Agents.class, OperatorCli.Gateways.class,
-        OperatorCli.Tasks.class, Main.BenchHeartbeat.class, Main.BenchReconciler.class})
+        OperatorCli.Tasks.class, Main.BenchHeartbeat.class, Main.BenchReconciler.class, Main.BenchLive.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -39,6 +39,8 @@ public final class Main implements Runnable {
       } else if (sub.getCommand() instanceof BenchHeartbeat bench) {
         bench.env = env;
       } else if (sub.getCommand() instanceof BenchReconciler bench) {
+        bench.env = env;
+      } else if (sub.getCommand() instanceof BenchLive bench) {
         bench.env = env;
       } else if (sub.getCommand() instanceof Chaos chaos) {
         chaos.env = env;
@@ -287,6 +289,47 @@ public final class Main implements Runnable {
     @Override
     public Integer call() throws Exception {
       return new ReconcilerBench(agents, small, due, rate, seconds, rounds, spec.commandLine().getOut()).run(env);
+    }
+  }
+
+  @Command(name = "bench-live", mixinStandardHelpOptions = true,
+      description = "Benchmark: a registered fleet heartbeating live at the production settings on one node (wrk with a "
+          + "Lua script, must be installed) while a share of it crashes; reports the node's CPU, heartbeat latency, "
+          + "detection of the crashed agents and false offline verdicts. Exit code 0 only with no false offline verdict, "
+          + "every crash judged and detection p99 within lease + suspicion window + 1 s.")
+  static final class BenchLive implements Callable<Integer> {
+    @Option(names = "--agents", defaultValue = "100000", description = "Registered agents (default: ${DEFAULT-VALUE}).")
+    int agents;
+    @Option(names = "--gateways", defaultValue = "20", description = "Gateways the agents are spread over "
+        + "(default: ${DEFAULT-VALUE}).") int gateways;
+    @Option(names = "--duration", defaultValue = "5m", description = "The measured run, after a warm-up that covers "
+        + "the reconciler's outage grace (default: ${DEFAULT-VALUE}, at least 2m).") String duration;
+    @Option(names = "--crash-percent", defaultValue = "1", description = "Share of the fleet that crashes during the "
+        + "measured run, in percent (default: ${DEFAULT-VALUE}, at most 50).") double crashPercent;
+    @Option(names = "--connections", defaultValue = "64", description = "wrk connections (default: ${DEFAULT-VALUE}).")
+    int connections;
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of which agents crash and when "
+        + "(default: ${DEFAULT-VALUE}).") long seed;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    Map<String, String> env = System.getenv();
+
+    @Override
+    public Integer call() throws Exception {
+      java.time.Duration measured;
+      try {
+        measured = dev.rollcall.core.config.Durations.parse(duration);
+        if (agents < 100 || gateways < 1 || gateways > agents || measured.compareTo(java.time.Duration.ofMinutes(2)) < 0
+            || crashPercent < 0 || crashPercent > 50 || connections < 2) {
+          throw new IllegalArgumentException("--agents must be at least 100 and at least --gateways (at least 1), "
+              + "--duration at least 2m, --crash-percent within 0..50, --connections at least 2");
+        }
+      } catch (IllegalArgumentException | ConfigException e) {
+        spec.commandLine().getErr().println("rollcall bench-live: " + e.getMessage());
+        spec.commandLine().getErr().flush();
+        return 2;
+      }
+      return new LiveBench(new LiveBench.Options(agents, gateways, measured, crashPercent, connections, seed),
+          spec.commandLine().getOut()).run(env);
     }
   }
 

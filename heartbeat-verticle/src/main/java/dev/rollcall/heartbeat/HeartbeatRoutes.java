@@ -85,7 +85,7 @@ final class HeartbeatRoutes implements RouteContributor {
     this.verifier = verifier;
     this.agents = node.agentRepository();
     this.liveness = new LivenessStore(node.vertx(), node.redis(), node.meters());
-    this.lastSeen = new LastSeenWriter(node.vertx(), node.pool(), node.meters());
+    this.lastSeen = new LastSeenWriter(node.vertx(), agents, node.meters());
     this.bodyLimit = node.config().bodyLimitBytes();
     this.gatewayLoads = new InFlight<>(node.config().busTimeout());
     this.writesInFlight = new InFlight<>(node.config().busTimeout());

@@ -1,15 +1,12 @@
 package dev.rollcall.heartbeat;
 
+import dev.rollcall.core.persistence.AgentRepository;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,13 +33,8 @@ final class LastSeenWriter {
   /** How long a sighting may wait for others: nothing reads last_seen_at at this resolution. */
   static final long LINGER_MILLIS = 250;
   private static final Logger LOG = LoggerFactory.getLogger(LastSeenWriter.class);
-  static final String WRITE = "WITH seen AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, at)), "
-      + "free AS (SELECT a.id FROM agents a JOIN seen ON seen.id = a.id ORDER BY a.id FOR UPDATE OF a SKIP LOCKED) "
-      + "UPDATE agents a SET last_seen_at = seen.at FROM seen, free "
-      + "WHERE a.id = free.id AND seen.id = a.id AND (a.last_seen_at IS NULL OR a.last_seen_at < seen.at)";
-
   private final Vertx vertx;
-  private final Pool pool;
+  private final AgentRepository agents;
   /** The latest sighting per agent not yet sent, in arrival order. */
   private final Map<UUID, Instant> pending = new LinkedHashMap<>();
   private boolean lingering;
@@ -50,9 +42,9 @@ final class LastSeenWriter {
   private final DistributionSummary batchSizes;
   private final Counter failed;
 
-  LastSeenWriter(Vertx vertx, Pool pool, MeterRegistry meters) {
+  LastSeenWriter(Vertx vertx, AgentRepository agents, MeterRegistry meters) {
     this.vertx = vertx;
-    this.pool = pool;
+    this.agents = agents;
     this.batchSizes = DistributionSummary.builder("rollcall.heartbeat.last_seen.batch.size")
         .description("Agents per batched last_seen_at write").register(meters);
     this.failed = Counter.builder("rollcall.heartbeat.last_seen.failed")
@@ -90,17 +82,17 @@ final class LastSeenWriter {
     }
     int size = Math.min(pending.size(), MAX_BATCH);
     UUID[] ids = new UUID[size];
-    OffsetDateTime[] ats = new OffsetDateTime[size];
+    Instant[] ats = new Instant[size];
     Iterator<Map.Entry<UUID, Instant>> it = pending.entrySet().iterator();
     for (int i = 0; i < size; i++) {
       Map.Entry<UUID, Instant> e = it.next();
       ids[i] = e.getKey();
-      ats[i] = OffsetDateTime.ofInstant(e.getValue(), ZoneOffset.UTC);
+      ats[i] = e.getValue();
       it.remove();
     }
     batchSizes.record(size);
     inFlight = true;
-    Future<?> written = pool.preparedQuery(WRITE).execute(Tuple.tuple().addArrayOfUUID(ids).addArrayOfOffsetDateTime(ats));
+    Future<?> written = agents.recordLastSeen(ids, ats);
     written.onComplete(ar -> {
       inFlight = false;
       if (ar.failed()) {

@@ -39,8 +39,8 @@ class LastSeenWriterTest {
   void start() {
     node = TestNode.start(new MutableClock(Instant.now()), Map.of(), List.of());
     loop = node.vertx().getOrCreateContext();
-    writer = onLoop(() -> new LastSeenWriter(node.vertx(), node.context().pool(), node.meters()));
     agents = node.context().agentRepository();
+    writer = onLoop(() -> new LastSeenWriter(node.vertx(), agents, node.meters()));
     gateway = await(node.context().gatewayRepository().create("gw-last-seen", "http://127.0.0.1:1", 1));
   }
 

@@ -116,6 +116,20 @@ public final class AgentRepository {
   }
 
   /**
+   * Writes {@code seenAt[i]} as the last_seen_at of {@code ids[i]}, one statement for all (the heartbeat's
+   * batch). Rows another transaction holds are skipped, not waited for; an older time never replaces a
+   * newer one. No version bump and no event: it is bookkeeping, and no writer loses a race to it.
+   */
+  public Future<Void> recordLastSeen(UUID[] ids, Instant[] seenAt) {
+    OffsetDateTime[] ats = new OffsetDateTime[seenAt.length];
+    for (int i = 0; i < ats.length; i++) {
+      ats[i] = utc(seenAt[i]);
+    }
+    return pool.preparedQuery(AgentSql.RECORD_LAST_SEEN).execute(Tuple.tuple().addArrayOfUUID(ids).addArrayOfOffsetDateTime(ats))
+        .mapEmpty();
+  }
+
+  /**
    * Applies {@code trigger} to the agent as the caller read it ({@code current}: its status and version
    * are the condition of the update).
    *

@@ -14,6 +14,16 @@ final class AgentSql {
 
   static final String FIND_ALL = "SELECT " + COLUMNS + " FROM agents WHERE id = ANY($1)";
 
+  /**
+   * The coalesced last_seen_at of many agents: no version bump, no event (bookkeeping, not state), only
+   * rows nobody holds (SKIP LOCKED: no wait behind a transition, no deadlock between two batches), never
+   * moved back.
+   */
+  static final String RECORD_LAST_SEEN = "WITH seen AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, at)), "
+      + "free AS (SELECT a.id FROM agents a JOIN seen ON seen.id = a.id ORDER BY a.id FOR UPDATE OF a SKIP LOCKED) "
+      + "UPDATE agents a SET last_seen_at = seen.at FROM seen, free "
+      + "WHERE a.id = free.id AND seen.id = a.id AND (a.last_seen_at IS NULL OR a.last_seen_at < seen.at)";
+
   static final String CURRENT_VERSION = "SELECT version FROM agents WHERE id = $1";
 
   static final String FLAG_REBOOTSTRAP = "UPDATE agents SET needs_rebootstrap = true, version = version + 1, "

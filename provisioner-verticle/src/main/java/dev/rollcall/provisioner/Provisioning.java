@@ -152,8 +152,7 @@ final class Provisioning {
               }
               count("rollcall.provisions", "succeeded");
               if (settled.status() == LifecycleStatus.WAKING) {
-                wake(settled, "provision").onFailure(e -> LOG.atWarn().addKeyValue("agent_id", settled.id())
-                    .addKeyValue("error", e.getMessage()).log("first wake after provision not sent; the reconciler retries it"));
+                wake(settled, "provision").onFailure(e -> firstWakeNotSent(settled.id(), e));
               }
             }))
         .onFailure(e -> {
@@ -167,6 +166,19 @@ final class Provisioning {
               new JsonObject().put("source", source).put("error", error))
               .onSuccess(settled -> count("rollcall.provisions", settled == null ? "dropped" : "failed"));
         });
+  }
+
+  /**
+   * The normal path, not a fault: a fast agent registers with its bootstrap ticket before the first wake's
+   * transaction, and an agent that moved on meanwhile ({@code not_wakeable}, {@code agent_changed}) needs
+   * no wake. Anything else is worth a WARN; the reconciler retries the wake at the check-in deadline.
+   */
+  private static void firstWakeNotSent(UUID agentId, Throwable failure) {
+    String code = ApiError.of(failure).error();
+    boolean movedOn = "not_wakeable".equals(code) || "agent_changed".equals(code);
+    (movedOn ? LOG.atDebug() : LOG.atWarn()).addKeyValue("agent_id", agentId).addKeyValue("error", failure.getMessage())
+        .log(movedOn ? "first wake after provision not needed; the agent moved on before it"
+            : "first wake after provision not sent; the reconciler retries it");
   }
 
   /**

@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Node implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   private static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(60);
+  /** A dispatch pass is bounded by 3 gateway timeouts; a stop waits that long at most, then closes under it. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
   /** {@code dev} brings its own servers and the gateway simulator; {@code serve} uses configured servers only. */
   public enum Mode { DEV, SERVE }
@@ -56,10 +58,12 @@ public final class Node implements AutoCloseable {
   private final NodeContext context;
   private final List<Listener> listeners;
   private final boolean generatedAdminToken;
+  private final String httpDeployment;
 
   private Node(Vertx vertx, EmbeddedServers embedded, NodeContext context, List<Listener> listeners,
-               boolean generatedAdminToken) {
+               boolean generatedAdminToken, String httpDeployment) {
     this.generatedAdminToken = generatedAdminToken;
+    this.httpDeployment = httpDeployment;
     this.vertx = vertx;
     this.embedded = embedded;
     this.context = context;
@@ -155,14 +159,14 @@ public final class Node implements AutoCloseable {
                 : "heartbeat runs without token and without --cluster: credential-cache misses cannot be answered (503)");
       }
       Vertx v = vertx;
-      await(vertx.deployVerticle(() -> new HttpVerticle(context, modules, listeners, registry),
+      String httpDeployment = await(vertx.deployVerticle(() -> new HttpVerticle(context, modules, listeners, registry),
           new DeploymentOptions().setInstances(config.httpInstances())), "starting the HTTP listeners");
       LOG.atInfo().addKeyValue("event", "node.started").addKeyValue("node", nodeId).addKeyValue("mode", mode.name().toLowerCase())
           .addKeyValue("transport", vertx.isNativeTransportEnabled() ? "epoll" : "nio")
           .addKeyValue("cluster_members", clusterMembers(vertx))
           .addKeyValue("modules", names)
           .log("Rollcall node started with {}", config.describe().encode());
-      return new Node(v, embedded, context, listeners, generatedAdminToken);
+      return new Node(v, embedded, context, listeners, generatedAdminToken, httpDeployment);
     } catch (RuntimeException e) {
       if (vertx != null) {
         closeQuietly(vertx);
@@ -218,11 +222,34 @@ public final class Node implements AutoCloseable {
     if (vertx instanceof VertxInternal internal && internal.clusterManager() instanceof HazelcastClusterManager hazelcast) {
       hazelcast.getHazelcastInstance().getLifecycleService().terminate();
     }
-    close();
+    // No orderly stop: a lost node does not drain its passes.
+    closeQuietly(vertx);
+    if (embedded != null) {
+      embedded.close();
+    }
   }
 
+  /**
+   * Stops in dependency order: the HTTP listeners (no new intake), then the modules, whose stop() cancels
+   * their timers and waits for the pass under way, then the PostgreSQL pool and Redis client they used,
+   * then Vert.x. Closing Vert.x alone closed the pool under a dispatch pass ("Pool closed" at every stop).
+   */
   @Override
   public void close() {
+    try {
+      Future<Void> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);
+      http.recover(e -> Future.succeededFuture())
+          .compose(v -> Future.join(vertx.deploymentIDs().stream()
+              .filter(id -> !id.equals(httpDeployment))
+              .map(vertx::undeploy).toList()))
+          .recover(e -> Future.succeededFuture())
+          .compose(v -> context.pool().close())
+          .onComplete(v -> context.redis().close())
+          .toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      LOG.atInfo().addKeyValue("event", "node.stopped").addKeyValue("node", context.nodeId()).log("Rollcall node stopped");
+    } catch (Exception e) {
+      LOG.warn("stopping the modules did not finish within {} s; closing Vert.x under them: {}", STOP_TIMEOUT.toSeconds(), e.toString());
+    }
     closeQuietly(vertx);
     if (embedded != null) {
       embedded.close();

@@ -16,12 +16,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README's run command, as a newcomer runs it: {@code java -jar app/target/rollcall.jar dev} on a
- * machine with nothing but a JDK. It must answer /health/ready UP within 30 s and stop cleanly.
+ * machine with nothing but a JDK. It must answer /health/ready UP within 30 s, bring its simulated fleet
+ * to ready, and stop cleanly on SIGTERM; from start to stop a healthy dev stack prints no WARN or ERROR
+ * line (a warning the operator cannot act on teaches them to ignore warnings).
  */
 class DevJarIT {
 
   @Test
-  void devIsReadyWithin30SecondsAndStopsOnSigterm() throws Exception {
+  void devIsReadyWithin30SecondsAndStartsAndStopsQuietly() throws Exception {
     Path jar = Path.of(System.getProperty("rollcall.jar", "target/rollcall.jar"));
     assertThat(jar).exists();
     int port = EmbeddedServers.freePort();
@@ -59,6 +61,12 @@ class DevJarIT {
           .contains("Rollcall dev is up:")
           .contains("http://127.0.0.1:" + port)
           .contains("(embedded, discarded on exit)");
+      // The simulated fleet registers and sends its first heartbeats (the default 10 s interval).
+      int fleet = DevFleet.GATEWAYS * DevFleet.AGENTS_PER_GATEWAY;
+      while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(90) && readyTransitions(log) < fleet && process.isAlive()) {
+        TimeUnit.MILLISECONDS.sleep(250); // test thread: waiting on the child's log
+      }
+      assertThat(readyTransitions(log)).as("the dev fleet became ready; output:%n%s", Files.readString(log)).isEqualTo(fleet);
     } finally {
       process.destroy();
       boolean exited = process.waitFor(30, TimeUnit.SECONDS);
@@ -67,5 +75,13 @@ class DevJarIT {
       }
       assertThat(exited).as("dev stops on SIGTERM").isTrue();
     }
+    String output = Files.readString(log);
+    assertThat(output).as("an orderly stop").contains("event=\"node.stopped\"");
+    assertThat(output.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("Exception")))
+        .as("a clean start and stop of dev logs no WARN, ERROR or exception").isEmpty();
+  }
+
+  private static long readyTransitions(Path log) throws IOException {
+    return Files.readString(log).lines().filter(l -> l.contains("event=\"lifecycle.heartbeat.ready\"")).count();
   }
 }

@@ -40,6 +40,9 @@ final class Dispatcher {
   private final Duration claimFor;
   private boolean running;
   private boolean again;
+  private boolean stopped;
+  /** The pass under way (or the last one, completed): what {@link #stop()} waits for. */
+  private Future<Void> current = Future.succeededFuture();
 
   Dispatcher(NodeContext node, TaskRepository tasks, GatewayClient gateway) {
     this.node = node;
@@ -55,6 +58,9 @@ final class Dispatcher {
 
   /** Runs a pass now, or right after the one running. */
   void pass() {
+    if (stopped) {
+      return;
+    }
     if (running) {
       again = true;
       return;
@@ -63,7 +69,7 @@ final class Dispatcher {
     again = false;
     // Each step on its own: one that fails does not hold back the others. The whole pass is bounded, so
     // a query that never returns (a half-open connection) cannot wedge this node's dispatcher.
-    step("dispatch", dispatchDue())
+    current = step("dispatch", dispatchDue())
         .compose(v -> step("start", carryOutStarts()))
         .compose(v -> step("roll_back_unconfirmed", rollBackUnconfirmed()))
         .timeout(claimFor.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -73,7 +79,18 @@ final class Dispatcher {
           if (again) {
             pass();
           }
-        });
+        })
+        .recover(e -> Future.succeededFuture());
+  }
+
+  /**
+   * No pass starts after this; completes when the one under way ends (it is bounded by its timeout), so
+   * the node closes the pool only after the dispatcher's last query. A claimed start cut short is carried
+   * out by the next dispatcher when its claim lapses.
+   */
+  Future<Void> stop() {
+    stopped = true;
+    return current;
   }
 
   private Future<Void> step(String name, Future<Void> step) {

@@ -21,6 +21,7 @@ import java.util.UUID;
 public final class ProvisionerVerticle extends VerticleBase {
   private final NodeContext node;
   private GatewayClient gateway;
+  private Dispatcher dispatcher;
 
   public ProvisionerVerticle(NodeContext node) {
     this.node = node;
@@ -31,7 +32,7 @@ public final class ProvisionerVerticle extends VerticleBase {
     gateway = new GatewayClient(vertx, node.config().gatewayTimeout());
     TaskRepository tasks = new TaskRepository(node.pool(), node.clock(), node.agentRepository());
     Provisioning provisioning = new Provisioning(node, gateway, tasks);
-    Dispatcher dispatcher = new Dispatcher(node, tasks, gateway);
+    dispatcher = new Dispatcher(node, tasks, gateway);
     vertx.setPeriodic(node.config().dispatchInterval().toMillis(), id -> dispatcher.pass());
     vertx.eventBus().<JsonObject>consumer(Addresses.TASK_QUEUED, msg -> dispatcher.pass());
     vertx.eventBus().<JsonObject>consumer(Addresses.AGENT_STALE_INSTANCE, msg -> {
@@ -55,7 +56,7 @@ public final class ProvisionerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    gateway.close();
-    return Future.succeededFuture();
+    // The pass under way still calls gateways and PostgreSQL: the client closes after it.
+    return dispatcher.stop().onComplete(v -> gateway.close());
   }
 }

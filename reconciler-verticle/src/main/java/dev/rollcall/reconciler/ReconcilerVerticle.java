@@ -53,6 +53,11 @@ public final class ReconcilerVerticle extends VerticleBase {
   private ReconcilePass pass;
   private boolean ticking;
   private boolean sweeping;
+  private boolean stopped;
+  /** The tick, sweep and fleet sample under way (or the last ones): what {@link #stop()} waits for. */
+  private Future<?> lastTick = Future.succeededFuture();
+  private Future<?> lastSweep = Future.succeededFuture();
+  private Future<?> lastSample = Future.succeededFuture();
   /** Leases last seen at or before this were already queued by this node's lapse scan. */
   private long lapseWatermark = 0;
 
@@ -82,12 +87,30 @@ public final class ReconcilerVerticle extends VerticleBase {
     pass = new ReconcilePass(node, new TaskRepository(node.pool(), node.clock(), node.agentRepository()), fleet, gates);
     vertx.eventBus().<JsonObject>consumer(Addresses.AGENT_TRANSITIONED, msg -> onTransitioned(AgentTransitioned.fromJson(msg.body())));
     vertx.setPeriodic(node.config().reconcileInterval().toMillis(), id -> tick());
-    vertx.setPeriodic(node.config().fleetSampleInterval().toMillis(), id -> fleet.sample());
+    vertx.setPeriodic(node.config().fleetSampleInterval().toMillis(), id -> sample());
     vertx.setPeriodic(node.config().sweepInterval().toMillis(), id -> sweep());
     LOG.atInfo().addKeyValue("event", "reconciler.started").addKeyValue("grace_until", fleet.judgeFrom())
         .log("reconciler started; liveness is judged after the start-up grace");
     // The first sample and sweep at once: a restarted control plane rebuilds its queue before judging anyone.
-    return fleet.sample().recover(e -> Future.succeededFuture()).onComplete(v -> sweep());
+    return sample().recover(e -> Future.succeededFuture()).onComplete(v -> sweep());
+  }
+
+  /**
+   * No tick, sweep or sample starts after this; completes when the ones under way end, so the node closes
+   * the pool and Redis after the reconciler's last call. Claims cut short come back after their visibility.
+   */
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    return Future.join(lastTick, lastSweep, lastSample).recover(e -> Future.succeededFuture());
+  }
+
+  private Future<?> sample() {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    lastSample = fleet.sample();
+    return lastSample;
   }
 
   private Timer tickTimer(String work) {
@@ -97,12 +120,12 @@ public final class ReconcilerVerticle extends VerticleBase {
 
   /** Lapse scan, then claimed batches until one comes back short. */
   void tick() {
-    if (ticking) {
+    if (ticking || stopped) {
       return;
     }
     ticking = true;
     long started = System.nanoTime();
-    scanLapsedLeases()
+    lastTick = scanLapsedLeases()
         .compose(v -> drain(8, 0))
         .onComplete(done -> {
           ticking = false;
@@ -153,12 +176,12 @@ public final class ReconcilerVerticle extends VerticleBase {
 
   /** Anti-entropy: every agent that needs a look and has no due entry is queued. */
   void sweep() {
-    if (sweeping) {
+    if (sweeping || stopped) {
       return;
     }
     sweeping = true;
     long started = System.nanoTime();
-    sweepFrom(null, 0).onComplete(done -> {
+    lastSweep = sweepFrom(null, 0).onComplete(done -> {
       sweeping = false;
       if (done.succeeded()) {
         LOG.atInfo().addKeyValue("event", "reconcile.sweep").addKeyValue("queued", done.result())

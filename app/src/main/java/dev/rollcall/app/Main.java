@@ -66,7 +66,8 @@ public final class Main implements Runnable {
   abstract static class NodeCommand implements Callable<Integer> {
     Map<String, String> env = System.getenv();
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON config file (overrides defaults; environment overrides it).")
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON config file; its settings override the built-in "
+        + "defaults and ROLLCALL_* environment variables override it (default: none).")
     Path configFile;
 
     @CommandLine.Spec
@@ -187,10 +188,14 @@ public final class Main implements Runnable {
   @Command(name = "bench-heartbeat", mixinStandardHelpOptions = true,
       description = "Benchmark: authenticated heartbeats vs a bare Vert.x 200 endpoint, driven by wrk (must be installed).")
   static final class BenchHeartbeat implements Callable<Integer> {
-    @Option(names = "--agents", defaultValue = "5000") int agents;
-    @Option(names = "--connections", defaultValue = "64") int connections;
-    @Option(names = "--seconds", defaultValue = "15") int seconds;
-    @Option(names = "--rounds", defaultValue = "3") int rounds;
+    @Option(names = "--agents", defaultValue = "5000", description = "Registered agents whose heartbeats wrk sends "
+        + "(default: ${DEFAULT-VALUE}).") int agents;
+    @Option(names = "--connections", defaultValue = "64", description = "wrk connections (default: ${DEFAULT-VALUE}).")
+    int connections;
+    @Option(names = "--seconds", defaultValue = "15", description = "Length of each measured wrk run, in seconds "
+        + "(default: ${DEFAULT-VALUE}).") int seconds;
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds, each measuring the bare endpoint and the "
+        + "heartbeat in turn; the figures are medians over them (default: ${DEFAULT-VALUE}).") int rounds;
     @Option(names = "--show-wrk", description = "Print every wrk run's own report, warm-ups included.") boolean showWrk;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     Map<String, String> env = System.getenv();
@@ -212,22 +217,27 @@ public final class Main implements Runnable {
     @Option(names = "--faults", defaultValue = "crash-on-boot=0.05,stale-template=0.05,unauthorized=0.05,stuck-starting=0.05,"
         + "double-boot=0.05,start-failure-error=0.05,start-failure-false=0.05,slow-start=0.05,flaky-network=0.05,crash-later=0.05,"
         + "gateway-outage=0.25",
-        description = "profile=share,... (gateway-outage is a share of the gateways). Default: every profile.") String faults;
+        description = "Fault profiles as profile=share,... of the agents (gateway-outage: a share of the gateways) "
+            + "(default: 0.05 of the agents in each agent profile and 0.25 of the gateways dark).") String faults;
     @Option(names = "--duration", defaultValue = "60s", description = "How long faults are injected and tasks driven, "
         + "before the settle phase (default: ${DEFAULT-VALUE}).") String duration;
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the fault plan and of every agent's randomness "
         + "(default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--seeds", paramLabel = "FROM..TO|A,B,...", description = "A sweep: the same run once per seed, one "
-        + "line each and a summary; exit code 0 only when every seed passed. Overrides --seed.") String seeds;
+        + "line each and a summary; exit code 0 only when every seed passed. Overrides --seed (default: no sweep).") String seeds;
     @Option(names = "--report", paramLabel = "FILE", description = "Write the JSON report here (a sweep writes every "
-        + "seed's report and the summary).") Path report;
-    @Option(names = "--checkin-deadline", description = "default 2s for a chaos run") String checkinDeadline;
-    @Option(names = "--heartbeat-interval", description = "default 500ms for a chaos run of up to 500 agents; larger "
-        + "fleets stretch it to stay within 1,000 heartbeats/s (2s at 2,000 agents, 10s at 10,000)") String heartbeatInterval;
-    @Option(names = "--suspicion-window", description = "default 2s for a chaos run, or 1.5 x the stretched heartbeat "
-        + "interval") String suspicionWindow;
-    @Option(names = "--max-transition", description = "default 3s for a chaos run") String maxTransition;
-    @Option(names = "--recovery-probe", description = "default off for a chaos run (seed 01's exact escalation)") String recoveryProbe;
+        + "seed's report and the summary; default: the summary is printed, no file is written).") Path report;
+    @Option(names = "--checkin-deadline", paramLabel = "DURATION", description = "How long a woken agent has to register "
+        + "before the next wake (default: 2s in a chaos run).") String checkinDeadline;
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", description = "The agents' heartbeat interval "
+        + "(default: 500ms for up to 500 agents; larger fleets stretch it to stay within 1,000 heartbeats/s: 2s at 2,000 "
+        + "agents, 10s at 10,000).") String heartbeatInterval;
+    @Option(names = "--suspicion-window", paramLabel = "DURATION", description = "How long a lapsed lease is suspected "
+        + "before the offline verdict (default: 2s in a chaos run, or 1.5 x a stretched heartbeat interval).") String suspicionWindow;
+    @Option(names = "--max-transition", paramLabel = "DURATION", description = "The longest an agent may stay in a "
+        + "transitional state before the reconciler acts (default: 3s in a chaos run).") String maxTransition;
+    @Option(names = "--recovery-probe", paramLabel = "DURATION", description = "How often an offline agent is probed "
+        + "again, or off (default: off in a chaos run: seed 01's exact escalation).") String recoveryProbe;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     Map<String, String> env = System.getenv();
 
@@ -277,12 +287,18 @@ public final class Main implements Runnable {
       description = "Benchmark: reconcile tick cost with nothing and with items due, on a small and a large fleet; "
           + "Redis memory per agent; due-queue lag under a steady rate.")
   static final class BenchReconciler implements Callable<Integer> {
-    @Option(names = "--agents", defaultValue = "100000") int agents;
-    @Option(names = "--small", defaultValue = "1000", description = "The baseline fleet size.") int small;
-    @Option(names = "--due", defaultValue = "1000") int due;
-    @Option(names = "--rate", defaultValue = "2000", description = "Due items per second in the steady phase.") int rate;
-    @Option(names = "--seconds", defaultValue = "30") int seconds;
-    @Option(names = "--rounds", defaultValue = "7") int rounds;
+    @Option(names = "--agents", defaultValue = "100000", description = "The large fleet's size (default: ${DEFAULT-VALUE}).")
+    int agents;
+    @Option(names = "--small", defaultValue = "1000", description = "The baseline fleet's size (default: ${DEFAULT-VALUE}).")
+    int small;
+    @Option(names = "--due", defaultValue = "1000", description = "Items due at once in each busy tick measured "
+        + "(default: ${DEFAULT-VALUE}).") int due;
+    @Option(names = "--rate", defaultValue = "2000", description = "Due items per second in the steady phase "
+        + "(default: ${DEFAULT-VALUE}).") int rate;
+    @Option(names = "--seconds", defaultValue = "30", description = "Length of the steady phase, in seconds "
+        + "(default: ${DEFAULT-VALUE}).") int seconds;
+    @Option(names = "--rounds", defaultValue = "7", description = "Measured ticks per case; the figures are medians "
+        + "(default: ${DEFAULT-VALUE}).") int rounds;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     Map<String, String> env = System.getenv();
 

@@ -101,10 +101,14 @@ final class OperatorCli {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Agents, filtered by status and gateway (one page).")
   static final class AgentsList extends Verb {
-    @Option(names = "--status") String status;
-    @Option(names = "--gateway", description = "gateway id") String gateway;
-    @Option(names = "--limit", defaultValue = "100") int limit;
-    @Option(names = "--after", description = "agent id to page after") String after;
+    @Option(names = "--status", description = "Only agents in this status: provisioning, waking, starting, ready, busy, "
+        + "degraded or offline (default: every status).") String status;
+    @Option(names = "--gateway", paramLabel = "GATEWAY_ID", description = "Only the agents of this gateway (default: every gateway).")
+    String gateway;
+    @Option(names = "--limit", defaultValue = "100", description = "Agents per page, at most 500 (default: ${DEFAULT-VALUE}).")
+    int limit;
+    @Option(names = "--after", paramLabel = "AGENT_ID", description = "The page after this agent id, as the previous page's "
+        + "last line prints it (default: the first page).") String after;
 
     @Override
     void run(OperatorApi api, PrintWriter out) {
@@ -129,7 +133,7 @@ final class OperatorCli {
 
   @Command(name = "get", mixinStandardHelpOptions = true, description = "One agent: every lifecycle field and its latest events.")
   static final class AgentsGet extends Verb {
-    @Parameters(paramLabel = "AGENT_ID") String id;
+    @Parameters(paramLabel = "AGENT_ID", description = "The agent's id (a UUID, as `agents list` prints it).") String id;
 
     @Override
     void run(OperatorApi api, PrintWriter out) {
@@ -152,7 +156,7 @@ final class OperatorCli {
 
   @Command(name = "provision", mixinStandardHelpOptions = true, description = "Re-provision under single flight.")
   static final class AgentsProvision extends Verb {
-    @Parameters(paramLabel = "AGENT_ID") String id;
+    @Parameters(paramLabel = "AGENT_ID", description = "The agent to provision again: a new epoch, whose instance replaces the old one.") String id;
 
     @Override
     void run(OperatorApi api, PrintWriter out) {
@@ -163,7 +167,7 @@ final class OperatorCli {
 
   @Command(name = "wake", mixinStandardHelpOptions = true, description = "Wake a waking or offline agent.")
   static final class AgentsWake extends Verb {
-    @Parameters(paramLabel = "AGENT_ID") String id;
+    @Parameters(paramLabel = "AGENT_ID", description = "The agent to wake (waking or offline).") String id;
 
     @Override
     void run(OperatorApi api, PrintWriter out) {
@@ -186,8 +190,10 @@ final class OperatorCli {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Gateways by name (one page).")
   static final class GatewaysList extends Verb {
-    @Option(names = "--limit", defaultValue = "100") int limit;
-    @Option(names = "--after", description = "gateway name to page after") String after;
+    @Option(names = "--limit", defaultValue = "100", description = "Gateways per page, at most 500 (default: ${DEFAULT-VALUE}).")
+    int limit;
+    @Option(names = "--after", paramLabel = "NAME", description = "The page after this gateway name, as the previous page's "
+        + "last line prints it (default: the first page).") String after;
 
     @Override
     void run(OperatorApi api, PrintWriter out) {
@@ -208,8 +214,9 @@ final class OperatorCli {
 
   @Command(name = "sync", mixinStandardHelpOptions = true, description = "Template sync; --rotate-tokens also rotates the agents' credentials (seed 01).")
   static final class GatewaysSync extends Verb {
-    @Parameters(paramLabel = "GATEWAY_ID") String id;
-    @Option(names = "--rotate-tokens") boolean rotate;
+    @Parameters(paramLabel = "GATEWAY_ID", description = "The gateway whose agents take its current template.") String id;
+    @Option(names = "--rotate-tokens", description = "Also mint a new credential for every agent, written with the "
+        + "template; the old one stays valid until the agent uses the new one or the rotation grace ends (seed 01).") boolean rotate;
 
     @Override
     void run(OperatorApi api, PrintWriter out) {
@@ -225,7 +232,7 @@ final class OperatorCli {
 
   @Command(name = "get", mixinStandardHelpOptions = true, description = "A task: its state (delivered vs processed), meaning and events.")
   static final class TasksGet extends Verb {
-    @Parameters(paramLabel = "TASK_ID") String id;
+    @Parameters(paramLabel = "TASK_ID", description = "The task's id, as `POST /api/v1/agents/{id}/tasks` answered it.") String id;
 
     @Override
     void run(OperatorApi api, PrintWriter out) {

@@ -158,9 +158,13 @@ final class ChaosRun {
     private final Instant started = Instant.now();
     /** When each dark gateway's outage ends (by the driver's clock): its agents can only converge after it. */
     private final Map<String, Instant> outageEnds = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The machine's delay of the event loops during this run: added to every time bound below. */
+    private final SchedulingLag lag;
 
     Scenario(Node node, RollcallConfig config, String simUrl) {
       this.node = node;
+      // Vert.x's default event-loop pool: two per core.
+      this.lag = new SchedulingLag(node.vertx(), 2 * Runtime.getRuntime().availableProcessors());
       this.config = config;
       this.api = node.listeners().get(0).url();
       this.simUrl = simUrl;
@@ -249,6 +253,7 @@ final class ChaosRun {
         report = report();
       }
       out.printf("chaos settled after %ds: %s%n", Duration.between(started, Instant.now()).toSeconds(), statusLine());
+      lag.close();
       return report;
     }
 
@@ -321,10 +326,21 @@ final class ChaosRun {
 
     /**
      * What the control plane's own loops may add to any deadline on a loaded machine: a reconcile tick and
-     * a fleet sample (twice each: the one in progress and the next), and 2 s for scheduling.
+     * a fleet sample (twice each: the one in progress and the next), 2 s for scheduling, and the worst
+     * event-loop lag this run measured ({@link SchedulingLag}: near 0 on an idle machine).
      */
     private Duration schedulingSlack() {
-      return config.reconcileInterval().multipliedBy(2).plus(config.fleetSampleInterval().multipliedBy(2)).plusSeconds(2);
+      return config.reconcileInterval().multipliedBy(2).plus(config.fleetSampleInterval().multipliedBy(2)).plusSeconds(2)
+          .plus(lag.max());
+    }
+
+    /**
+     * Seed 02 over the whole run: no stretch in starting longer than max_transition, or than a lease and a
+     * suspicion window for an agent that stopped heartbeating (it goes offline then), with 2 s of slack and
+     * the run's measured event-loop lag.
+     */
+    private Duration startingLimit() {
+      return max(config.maxTransition(), config.leaseTtl().plus(config.suspicionWindow())).plusSeconds(2).plus(lag.max());
     }
 
     /**
@@ -430,10 +446,8 @@ final class ChaosRun {
           endsReady.put(row.id, profile.endsReady());
         }
       });
-      // Seed 02 over the whole run: no stretch in starting longer than max_transition, or than a lease and a
-      // suspicion window for an agent that stopped heartbeating (it goes offline then), with 2 s of slack.
-      Duration startingLimit = (config.maxTransition().compareTo(config.leaseTtl().plus(config.suspicionWindow())) > 0
-          ? config.maxTransition() : config.leaseTtl().plus(config.suspicionWindow())).plusSeconds(2);
+      Duration startingLimit = startingLimit();
+      long longestStarting = 0;
       Map<String, Instant> startingSince = new HashMap<>();
       Map<String, String> nameById = new HashMap<>();
       rows.values().forEach(row -> nameById.put(row.id, row.name));
@@ -442,6 +456,9 @@ final class ChaosRun {
         String id = r.getUUID(0).toString();
         Instant at = r.getOffsetDateTime(1).toInstant();
         Instant since = startingSince.remove(id);
+        if (since != null) {
+          longestStarting = Math.max(longestStarting, Duration.between(since, at).toMillis());
+        }
         if (since != null && Duration.between(since, at).compareTo(startingLimit) > 0) {
           invariants.get("no_stuck_starting").violate(nameById.get(id), "starting for " + Duration.between(since, at).toMillis() + " ms");
         }
@@ -576,6 +593,9 @@ final class ChaosRun {
       JsonObject bounds = new JsonObject()
           .put("no_permanent_401_ms", permanent401.toMillis())
           .put("longest_401_ms", longest401)
+          .put("no_stuck_starting_ms", startingLimit.toMillis())
+          .put("longest_starting_ms", longestStarting)
+          .put("scheduling_lag", lag.toJson())
           .put("detection_p99", bound(detectionMs, config.leaseTtl().plus(config.suspicionWindow()).plusSeconds(1)))
           .put("convergence_p99", bound(convergenceMs, convergenceBound().plusSeconds(2)));
       boolean withinBounds = bounds.getJsonObject("detection_p99").getBoolean("holds")
@@ -727,7 +747,7 @@ final class ChaosRun {
 
     /** A transitional state past its limit at the end of the run, or null. */
     private String wedged(AgentRow row, Instant now) {
-      Duration slack = Duration.ofSeconds(5);
+      Duration slack = Duration.ofSeconds(5).plus(lag.max());
       return switch (row.status) {
         case "provisioning" -> row.updatedAt.plus(config.provisionTakeOverAfter()).plus(slack).isBefore(now)
             ? "provisioning since " + row.updatedAt : null;
@@ -767,6 +787,9 @@ final class ChaosRun {
         bounds.getJsonObject("convergence_p99").getValue("p99_ms"), bounds.getJsonObject("convergence_p99").getLong("limit_ms"),
         bounds.getJsonObject("convergence_p99").getBoolean("holds") ? "holds" : "EXCEEDED", bounds.getLong("longest_401_ms"),
         bounds.getLong("no_permanent_401_ms"));
+    out.printf("%-30s longest starting %d of %d ms; event-loop lag p99/max %d/%d ms (added to the bounds)%n", "",
+        bounds.getLong("longest_starting_ms"), bounds.getLong("no_stuck_starting_ms"),
+        bounds.getJsonObject("scheduling_lag").getLong("p99_ms"), bounds.getJsonObject("scheduling_lag").getLong("max_ms"));
     out.printf("%-30s %s%n", "tasks", report.getJsonObject("tasks").encode());
     out.printf("%-30s %s%n", "evidence (the faults fired)", report.getJsonObject("evidence").encode());
     out.println();

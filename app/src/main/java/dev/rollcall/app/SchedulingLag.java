@@ -1,0 +1,75 @@
+package dev.rollcall.app;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * How late the machine lets the event loops run: a periodic probe on every event loop records how much
+ * later than its period each firing came. A busy machine (other processes on the same cores, a GC pause)
+ * delays every deadline of the control plane and of the simulated agents by about this much, so chaos
+ * adds the run's worst measured lag to the time bounds it derives from the settings. On an idle machine it
+ * stays in the low milliseconds and the bounds are the settings' own.
+ */
+final class SchedulingLag implements AutoCloseable {
+  static final Duration PERIOD = Duration.ofMillis(100);
+  private static final int MAX_MS = 60_000;
+
+  private final Vertx vertx;
+  private final List<Long> timers = new ArrayList<>();
+  /** Firings per lag in whole milliseconds (the last bucket holds everything longer). */
+  private final AtomicLongArray histogram = new AtomicLongArray(MAX_MS + 1);
+
+  /** @param eventLoops how many probes: one per event loop (each is created outside any context, so round-robin) */
+  SchedulingLag(Vertx vertx, int eventLoops) {
+    this.vertx = vertx;
+    for (int i = 0; i < eventLoops; i++) {
+      long[] last = {System.nanoTime()};
+      timers.add(vertx.setPeriodic(PERIOD.toMillis(), id -> {
+        long now = System.nanoTime();
+        long lateMs = Math.max(0, (now - last[0]) / 1_000_000 - PERIOD.toMillis());
+        last[0] = now;
+        histogram.incrementAndGet((int) Math.min(MAX_MS, lateMs));
+      }));
+    }
+  }
+
+  /** The worst lag seen so far. */
+  Duration max() {
+    for (int ms = MAX_MS; ms >= 0; ms--) {
+      if (histogram.get(ms) > 0) {
+        return Duration.ofMillis(ms);
+      }
+    }
+    return Duration.ZERO;
+  }
+
+  /** The lag that {@code quantile} of the firings stayed within. */
+  Duration quantile(double quantile) {
+    long total = 0;
+    for (int ms = 0; ms <= MAX_MS; ms++) {
+      total += histogram.get(ms);
+    }
+    long seen = 0;
+    for (int ms = 0; ms <= MAX_MS; ms++) {
+      seen += histogram.get(ms);
+      if (total > 0 && seen >= Math.ceil(quantile * total)) {
+        return Duration.ofMillis(ms);
+      }
+    }
+    return Duration.ZERO;
+  }
+
+  JsonObject toJson() {
+    return new JsonObject().put("p50_ms", quantile(0.5).toMillis()).put("p99_ms", quantile(0.99).toMillis())
+        .put("max_ms", max().toMillis());
+  }
+
+  @Override
+  public void close() {
+    timers.forEach(vertx::cancelTimer);
+  }
+}

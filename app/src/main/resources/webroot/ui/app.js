@@ -54,6 +54,32 @@ function over(...conditions) {
   showBanner();
 }
 
+// "When did this happen" times: relative to now ("12 s ago"), with the exact ISO instant in the title,
+// refreshed every 5 s from the instant kept in the element (no fetch).
+function ago(iso, now = Date.now()) {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return String(iso);
+  const s = Math.floor((now - at) / 1000);
+  if (s < -5) return 'in ' + span(-s); // the server's clock ahead of this browser's: said, not hidden
+  if (s < 5) return 'just now';
+  return span(s) + ' ago';
+}
+
+function span(s) {
+  if (s < 60) return s + ' s';
+  if (s < 3600) return Math.floor(s / 60) + ' min';
+  if (s < 86400) return Math.floor(s / 3600) + ' h';
+  return Math.floor(s / 86400) + ' d';
+}
+
+const when = (iso, none = '-') => (iso === null || iso === undefined || iso === '' ? esc(none)
+  : `<time class="ago" datetime="${esc(iso)}" title="${esc(iso)}">${esc(ago(iso))}</time>`);
+
+function refreshTimes() {
+  const now = Date.now();
+  document.querySelectorAll('time.ago').forEach((t) => { t.textContent = ago(t.getAttribute('datetime'), now); });
+}
+
 async function load() {
   // Loads overlap (a Connect, the stream's reloads, an action's): only the newest answer for the current
   // token is shown, so a slower older one (a refused token's, say) never overwrites what came after it.
@@ -99,7 +125,7 @@ function render() {
     <tr class="agent" data-agent="${esc(a.id)}">
       <td>${esc(a.name)}</td><td>${esc(names[a.gatewayId] || a.gatewayId)}</td>
       <td><span class="status ${esc(a.lifecycleStatus)}">${esc(a.lifecycleStatus)}</span></td>
-      <td>${text(a.lastSeenAt)}</td><td>${esc(a.wakeAttempts)}</td>
+      <td class="last-seen">${when(a.lastSeenAt, 'never')}</td><td>${esc(a.wakeAttempts)}</td>
       <td class="${a.lastProvisionError ? 'error' : ''}">${text(a.lastProvisionError || a.statusReason)}</td>
     </tr>`).join('');
 }
@@ -112,10 +138,13 @@ async function showAgent(id) {
   if (state.selected !== id) return; // another agent was opened meanwhile
   $('#agent').hidden = false;
   $('#agent-name').textContent = agent.name;
+  // Past times read relative (lastSeenAt, suspectSince); the deadlines ahead (checkinDeadline, recoveryAt) stay exact.
+  const past = { lastSeenAt: 'never', suspectSince: '-' };
   $('#agent-fields').innerHTML = ['lifecycleStatus', 'statusReason', 'lastProvisionError', 'wakeAttempts', 'checkinDeadline',
-    'lastSeenAt', 'provisionEpoch', 'recoveryAt', 'suspectSince', 'needsTemplateSync', 'needsRebootstrap'].map((k) => `<dt>${k}</dt><dd data-field="${k}">${text(agent[k])}</dd>`).join('');
+    'lastSeenAt', 'provisionEpoch', 'recoveryAt', 'suspectSince', 'needsTemplateSync', 'needsRebootstrap'].map((k) =>
+    `<dt>${k}</dt><dd data-field="${k}">${k in past ? when(agent[k], past[k]) : text(agent[k])}</dd>`).join('');
   $('#timeline').innerHTML = events.events.map((e) =>
-    `<li>${esc(e.at)} <b>${esc(e.name)}</b>${e.to ? ' → ' + esc(e.to) : ''}</li>`).join('');
+    `<li>${when(e.at)} <b>${esc(e.name)}</b>${e.to ? ' → ' + esc(e.to) : ''}</li>`).join('');
   $('#tasks tbody').innerHTML = tasks.tasks.map((t) =>
     `<tr><td>${esc(t.id)}</td><td>${esc(t.state)}</td><td>${esc(t.attempt)}</td><td>${text(t.meaning)}</td></tr>`).join('');
 }
@@ -218,6 +247,7 @@ $('#overview tbody').addEventListener('click', async (e) => {
     say('sync refused: ' + err.message);
   }
 });
+setInterval(refreshTimes, 5000);
 if (state.token) {
   $('#token').value = state.token;
   connect();

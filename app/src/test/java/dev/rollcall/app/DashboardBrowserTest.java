@@ -20,6 +20,7 @@ import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -30,6 +31,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -37,13 +40,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The dashboard in a real headless Chromium, driven over the DevTools protocol (a WebSocket from the JDK,
- * no extra tooling), against a running dev stack with its simulated fleet: log in with the admin token,
- * see the fleet, open an agent, click Provision, and watch the live update bring the new instance in.
+ * no extra tooling), against a running dev stack with its simulated fleet: a wrong token is refused, and
+ * the refusal goes once the admin token is in (whenever the wrong token's answers come in); see the fleet,
+ * last seen relative with the exact instant on hover, open an agent, click Provision, and watch the live
+ * update bring the new instance in.
  * Saves a screenshot as {@code app/target/dashboard.png}. Skipped, saying so, when no Chromium is found
  * (Debian: {@code apt-get install chromium}; or set {@code ROLLCALL_TEST_CHROMIUM}).
  */
 class DashboardBrowserTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final String WRONG_TOKEN = "not-the-admin-token";
+  private static final String REFUSED = "The admin token was refused";
 
   @Test
   void anOperatorSeesTheFleetOpensAnAgentAndProvisionsIt(@TempDir Path profile) throws Exception {
@@ -77,7 +84,24 @@ class DashboardBrowserTest {
         Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> Boolean.TRUE.equals(
             cdp.eval("location.pathname === '/ui/' && document.readyState === 'complete' && !!document.querySelector('#token')")));
 
-        cdp.eval("document.querySelector('#token').value = 'dashboard-test-token-0123456789';"
+        // A wrong token first: the banner says it was refused, and live updates are off.
+        cdp.eval("document.querySelector('#token').value = '" + WRONG_TOKEN + "';"
+            + "document.querySelector('#login').requestSubmit(); true");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).until(() ->
+            !Boolean.TRUE.equals(cdp.eval("document.querySelector('#message').hidden"))
+                && String.valueOf(cdp.eval("document.querySelector('#message').textContent")).contains(REFUSED)
+                && "offline".equals(cdp.eval("document.querySelector('#live').textContent")));
+
+        // Then the wrong token again, its answers held back by the page's fetch until released below, and at
+        // once the right token: the wrong token's answers, whenever they come in, must not overwrite what
+        // the right token brought (its stream loop was aborted, its load is outdated).
+        cdp.eval("window.__fetch = window.fetch; window.__held = [];"
+            + "window.fetch = (url, opts) => { const answer = window.__fetch(url, opts);"
+            + "  if (!String(opts && opts.headers && opts.headers.Authorization).endsWith('" + WRONG_TOKEN + "')) return answer;"
+            + "  return new Promise((resolve, reject) => window.__held.push(() => answer.then(resolve, reject))); };"
+            + "document.querySelector('#token').value = '" + WRONG_TOKEN + "';"
+            + "document.querySelector('#login').requestSubmit();"
+            + "document.querySelector('#token').value = 'dashboard-test-token-0123456789';"
             + "document.querySelector('#login').requestSubmit(); true");
         // The fleet: every dev agent listed, and ready once the simulated agents checked in.
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() ->
@@ -86,6 +110,40 @@ class DashboardBrowserTest {
                 .intValue() >= 6);
         assertThat((String) cdp.eval("document.querySelector('#overview').textContent")).contains("ready", "sync templates");
         assertThat(cdp.eval("document.querySelector('#live').textContent")).isEqualTo("live");
+        // The held answers of the wrong token come in now: the page still says live, and the refusal is gone
+        // (it described a state that ended: the banner is empty, nothing else went wrong).
+        assertThat(((Number) cdp.eval("window.__held.length")).intValue()).as("held answers of the wrong token").isGreaterThanOrEqualTo(2);
+        cdp.eval("window.__held.forEach((release) => release()); window.fetch = window.__fetch;"
+            + "new Promise((r) => setTimeout(() => r(true), 1500))");
+        assertThat(cdp.eval("document.querySelector('#live').textContent")).isEqualTo("live");
+        assertThat((String) cdp.eval("document.querySelector('#message').textContent")).doesNotContain(REFUSED).doesNotContain("401");
+        assertThat(cdp.eval("document.querySelector('#message').hidden")).as("the banner, saying: %s",
+            cdp.eval("document.querySelector('#message').textContent")).isEqualTo(true);
+
+        // Last seen reads relative ("N s ago"), with the exact instant in its title, and it ages on the page
+        // (the 5 s refresh, no reload: the same element's text changes).
+        JsonArray seen = new JsonArray();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> {
+          Object cell = cdp.eval("(() => { const t = [...document.querySelectorAll('#agents tbody tr')]"
+              + ".filter(r => r.textContent.includes('" + prefix + "')).map(r => r.querySelector('td.last-seen time'))"
+              + ".find(t => t && /^\\d+ s ago$/.test(t.textContent)); return t ? JSON.stringify([t.textContent, t.title]) : null; })()");
+          if (cell == null) {
+            return false;
+          }
+          seen.addAll(new JsonArray((String) cell));
+          return true;
+        });
+        Matcher ago = Pattern.compile("(\\d+) s ago").matcher(seen.getString(0));
+        assertThat(ago.matches()).as(seen.getString(0)).isTrue();
+        Instant lastSeen = Instant.parse(seen.getString(1));
+        assertThat(Duration.between(lastSeen, Instant.now()).toSeconds() - Long.parseLong(ago.group(1)))
+            .as("%s for last seen at %s", seen.getString(0), lastSeen).isBetween(-2L, 10L);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).until(() -> Boolean.TRUE.equals(cdp.eval(
+            "(() => { const p = window.__probe;"
+            + " if (!p || !p.el.isConnected) {"
+            + "  const el = [...document.querySelectorAll('#agents td.last-seen time')].find(t => /^(just now|\\d+ s ago)$/.test(t.textContent));"
+            + "  window.__probe = el ? { el, text: el.textContent } : null; return false; }"
+            + " return p.el.textContent !== p.text; })()")));
 
         // Open an agent: its fields and seed 01's event names.
         // One of this run's agents (the shared test database may hold other fleets).
@@ -99,6 +157,15 @@ class DashboardBrowserTest {
               + " + document.querySelector('#message').textContent + ' | ' + document.body.innerText.slice(0, 300)"), e);
         }
         assertThat(cdp.eval("document.querySelector('[data-field=provisionEpoch]').textContent")).isEqualTo("1");
+        // The agent's last seen and its events' times read relative too, each with its exact instant.
+        JsonArray times = new JsonArray((String) cdp.eval("JSON.stringify([...document.querySelectorAll("
+            + "'[data-field=lastSeenAt] time, #timeline time')].map(t => [t.textContent, t.title]))"));
+        assertThat(times.size()).as("the agent's times").isGreaterThan(1);
+        for (Object t : times) {
+          JsonArray time = (JsonArray) t;
+          assertThat(time.getString(0)).matches("just now|\\d+ (s|min|h|d) ago");
+          Instant.parse(time.getString(1));
+        }
 
         // Provision it again: the live stream brings the new instance's epoch in without a reload.
         cdp.eval("document.querySelector('[data-action=provision]').click(); true");

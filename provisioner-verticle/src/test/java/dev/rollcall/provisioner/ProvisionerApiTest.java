@@ -54,7 +54,12 @@ class ProvisionerApiTest {
     String agentId = created.json().getJsonObject("agent").getString("id");
     assertThat(created.json().getJsonObject("operation").getLong("provisionEpoch")).isEqualTo(1);
 
-    AgentRecord waking = fx.awaitStatus(agentId, LifecycleStatus.WAKING);
+    fx.awaitStatus(agentId, LifecycleStatus.WAKING);
+    // The wake's transaction commits, then the gateway is called: on a busy machine the call comes later.
+    Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+        .until(() -> fx.gateway.calls("wake").size() == 1);
+    AgentRecord waking = fx.find(UUID.fromString(agentId));
+    assertThat(waking.status()).isEqualTo(LifecycleStatus.WAKING);
     assertThat(waking.wakeAttempts()).isEqualTo(1);
     assertThat(waking.checkinDeadline()).isBetween(before.plusSeconds(30), Instant.now().plusSeconds(30));
     JsonObject provision = fx.gateway.calls("provision").get(0).body();

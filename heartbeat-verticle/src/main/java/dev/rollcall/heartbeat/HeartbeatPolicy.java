@@ -1,8 +1,8 @@
 package dev.rollcall.heartbeat;
 
-import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.lifecycle.LifecycleTable;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.lifecycle.StartupPromotion;
 import dev.rollcall.core.lifecycle.Transition;
 import dev.rollcall.core.persistence.AgentChange;
 import dev.rollcall.core.persistence.AgentRecord;
@@ -29,8 +29,7 @@ final class HeartbeatPolicy {
     LifecycleTrigger trigger = report.status().trigger;
     // Seed 02, rule 1: a fresh heartbeat from an agent registered longer ago than max_transition ends
     // startup, whatever the agent keeps reporting.
-    if (agent.status() == LifecycleStatus.STARTING && trigger == LifecycleTrigger.REPORTED_STARTING
-        && agent.registeredAt() != null && !agent.registeredAt().plus(maxTransition).isAfter(now)) {
+    if (trigger == LifecycleTrigger.REPORTED_STARTING && StartupPromotion.due(agent, maxTransition, now)) {
       trigger = LifecycleTrigger.STARTUP_PROMOTED;
     }
     Optional<Transition> transition = LifecycleTable.lookup(agent.status(), trigger);

@@ -47,7 +47,7 @@ final class Provisioning {
   private final TaskRepository tasks;
   private final GatewayClient gateway;
   private final Duration takeOverAfter;
-  private final io.vertx.core.eventbus.DeliveryOptions ticketOptions;
+  private final io.vertx.core.eventbus.DeliveryOptions busOptions;
   /** Stale instances already deprovisioned by this node: one deprovision per (agent, epoch). */
   private final Map<String, Boolean> deprovisioned = new LruMap<>(10_000);
 
@@ -57,7 +57,7 @@ final class Provisioning {
     this.agents = node.agentRepository();
     this.gateway = gateway;
     this.takeOverAfter = node.config().provisionTakeOverAfter();
-    this.ticketOptions = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis());
+    this.busOptions = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis());
   }
 
   /** An attempt, as the caller sees it: which epoch, and whether the call joined one in flight. */
@@ -134,7 +134,7 @@ final class Provisioning {
   private void run(AgentRecord agent, String source) {
     long epoch = agent.provisionEpoch();
     node.vertx().eventBus().<JsonObject>request(Addresses.TOKEN_ISSUE_TICKET, new TokenMessages.IssueTicket(agent.id(), epoch).toJson(),
-            ticketOptions)
+            busOptions)
         .map(reply -> TokenMessages.TicketIssued.fromJson(reply.body()))
         .compose(ticket -> gatewayOf(agent).compose(gw -> gateway.provision(gw.baseUrl(), agent.id(), new JsonObject()
             .put("agentId", agent.id().toString())
@@ -333,7 +333,7 @@ final class Provisioning {
         }
         AgentRecord deleted = applied.agent();
         node.vertx().eventBus().request(Addresses.TOKEN_REVOKE_AGENT,
-                new JsonObject().put("agentId", agentId.toString()).put("reason", "agent deleted"))
+                new JsonObject().put("agentId", agentId.toString()).put("reason", "agent deleted"), busOptions)
             .onFailure(e -> LOG.atWarn().addKeyValue("agent_id", agentId).addKeyValue("error", e.getMessage())
                 .log("credential revocation after delete failed; the tombstone refuses them anyway"));
         Future.all(Leases.remove(node.redis(), agentId), DueQueue.remove(node.redis(), agentId))

@@ -5,6 +5,7 @@ import dev.rollcall.core.config.RollcallConfig;
 import dev.rollcall.core.lifecycle.LifecycleEventNames;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.lifecycle.LifecycleTrigger;
+import dev.rollcall.core.lifecycle.StartupPromotion;
 import dev.rollcall.core.persistence.AgentRecord;
 import java.time.Duration;
 import java.time.Instant;
@@ -226,7 +227,7 @@ final class Reconciliation {
     String outcome = suspect ? "renewed" : "not_stuck";
     if (agent.status() == LifecycleStatus.STARTING) {
       // Seed 02: a fresh heartbeat and a registration older than max_transition end startup.
-      Instant promoteAt = (agent.registeredAt() == null ? agent.statusChangedAt() : agent.registeredAt()).plus(p.maxTransition());
+      Instant promoteAt = StartupPromotion.promoteAt(agent, p.maxTransition());
       boolean freshHeartbeat = heartbeat != null && now.isBefore(heartbeat.plus(p.leaseTtl()));
       if (freshHeartbeat && !now.isBefore(promoteAt)) {
         return new Decision("promoted", List.of(Apply.of(LifecycleTrigger.STARTUP_PROMOTED, "fresh heartbeat and registered longer ago than "

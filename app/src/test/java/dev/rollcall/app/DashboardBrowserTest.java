@@ -145,16 +145,19 @@ class DashboardBrowserTest {
             + "  window.__probe = el ? { el, text: el.textContent } : null; return false; }"
             + " return p.el.textContent !== p.text; })()")));
 
-        // Open an agent: its fields and seed 01's event names.
+        // Open an agent: its fields and seed 01's event names. Every agent of this fleet registered; not every
+        // one was woken (on a busy machine a fast agent registers before its provision is even accepted, and
+        // then needs no wake), so the page is awaited on the registration.
         // One of this run's agents (the shared test database may hold other fleets).
         cdp.eval("[...document.querySelectorAll('#agents tbody tr')].find(r => r.textContent.includes('" + prefix + "')).click(); true");
         try {
           Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).until(() ->
-              String.valueOf(cdp.eval("document.querySelector('#timeline').textContent")).contains("lifecycle.queue.enqueued"));
+              String.valueOf(cdp.eval("document.querySelector('#timeline').textContent")).contains("lifecycle.agent.registered"));
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           throw new AssertionError("the agent page did not show its events; the page says: "
               + cdp.eval("'selected=' + state.selected + ' hidden=' + document.querySelector('#agent').hidden + ' message='"
-              + " + document.querySelector('#message').textContent + ' | ' + document.body.innerText.slice(0, 300)"), e);
+              + " + document.querySelector('#message').textContent + ' timeline=' + document.querySelector('#timeline').textContent"
+              + " + ' | ' + document.body.innerText.slice(0, 300)"), e);
         }
         assertThat(cdp.eval("document.querySelector('[data-field=provisionEpoch]').textContent")).isEqualTo("1");
         // The agent's last seen and its events' times read relative too, each with its exact instant.

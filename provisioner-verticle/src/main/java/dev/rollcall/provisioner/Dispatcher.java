@@ -7,6 +7,7 @@ import dev.rollcall.core.gateway.GatewayClient;
 import dev.rollcall.core.gateway.GatewayClient.TaskStart;
 import dev.rollcall.core.node.NodeContext;
 import io.micrometer.core.instrument.Gauge;
+import dev.rollcall.core.util.Drain;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -40,9 +41,8 @@ final class Dispatcher {
   private final Duration claimFor;
   private boolean running;
   private boolean again;
-  private boolean stopped;
-  /** The pass under way (or the last one, completed): what {@link #stop()} waits for. */
-  private Future<Void> current = Future.succeededFuture();
+  /** The pass under way: what {@link #stop()} waits for. */
+  private final Drain underWay = new Drain();
 
   Dispatcher(NodeContext node, TaskRepository tasks, GatewayClient gateway) {
     this.node = node;
@@ -58,7 +58,7 @@ final class Dispatcher {
 
   /** Runs a pass now, or right after the one running. */
   void pass() {
-    if (stopped) {
+    if (underWay.closed()) {
       return;
     }
     if (running) {
@@ -69,7 +69,7 @@ final class Dispatcher {
     again = false;
     // Each step on its own: one that fails does not hold back the others. The whole pass is bounded, so
     // a query that never returns (a half-open connection) cannot wedge this node's dispatcher.
-    current = step("dispatch", dispatchDue())
+    underWay.track(step("dispatch", dispatchDue())
         .compose(v -> step("start", carryOutStarts()))
         .compose(v -> step("roll_back_unconfirmed", rollBackUnconfirmed()))
         .timeout(claimFor.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -79,8 +79,7 @@ final class Dispatcher {
           if (again) {
             pass();
           }
-        })
-        .recover(e -> Future.succeededFuture());
+        }));
   }
 
   /**
@@ -89,8 +88,7 @@ final class Dispatcher {
    * out by the next dispatcher when its claim lapses.
    */
   Future<Void> stop() {
-    stopped = true;
-    return current;
+    return underWay.close();
   }
 
   private Future<Void> step(String name, Future<Void> step) {

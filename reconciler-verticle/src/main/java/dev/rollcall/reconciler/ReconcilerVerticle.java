@@ -5,6 +5,7 @@ import dev.rollcall.core.bus.AgentTransitioned;
 import dev.rollcall.core.due.DueQueue;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.liveness.Leases;
+import dev.rollcall.core.util.Drain;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.persistence.AgentRecord;
 import dev.rollcall.core.persistence.TaskRepository;
@@ -53,11 +54,8 @@ public final class ReconcilerVerticle extends VerticleBase {
   private ReconcilePass pass;
   private boolean ticking;
   private boolean sweeping;
-  private boolean stopped;
-  /** The tick, sweep and fleet sample under way (or the last ones): what {@link #stop()} waits for. */
-  private Future<?> lastTick = Future.succeededFuture();
-  private Future<?> lastSweep = Future.succeededFuture();
-  private Future<?> lastSample = Future.succeededFuture();
+  /** The tick, sweep and fleet sample under way: what {@link #stop()} waits for. */
+  private final Drain underWay = new Drain();
   /** Leases last seen at or before this were already queued by this node's lapse scan. */
   private long lapseWatermark = 0;
 
@@ -101,16 +99,11 @@ public final class ReconcilerVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    stopped = true;
-    return Future.join(lastTick, lastSweep, lastSample).recover(e -> Future.succeededFuture());
+    return underWay.close();
   }
 
   private Future<?> sample() {
-    if (stopped) {
-      return Future.succeededFuture();
-    }
-    lastSample = fleet.sample();
-    return lastSample;
+    return underWay.closed() ? Future.succeededFuture() : underWay.track(fleet.sample());
   }
 
   private Timer tickTimer(String work) {
@@ -120,12 +113,12 @@ public final class ReconcilerVerticle extends VerticleBase {
 
   /** Lapse scan, then claimed batches until one comes back short. */
   void tick() {
-    if (ticking || stopped) {
+    if (ticking || underWay.closed()) {
       return;
     }
     ticking = true;
     long started = System.nanoTime();
-    lastTick = scanLapsedLeases()
+    underWay.track(scanLapsedLeases()
         .compose(v -> drain(8, 0))
         .onComplete(done -> {
           ticking = false;
@@ -137,7 +130,7 @@ public final class ReconcilerVerticle extends VerticleBase {
           if (done.failed()) {
             fleet.outageSeen(FleetView.OUTAGE_STORE, "reconcile tick failed: " + done.cause().getMessage());
           }
-        });
+        }));
   }
 
   /** Claims and runs batches until one comes back short (at most {@code batchesLeft}); completes with the items handled. */
@@ -176,12 +169,12 @@ public final class ReconcilerVerticle extends VerticleBase {
 
   /** Anti-entropy: every agent that needs a look and has no due entry is queued. */
   void sweep() {
-    if (sweeping || stopped) {
+    if (sweeping || underWay.closed()) {
       return;
     }
     sweeping = true;
     long started = System.nanoTime();
-    lastSweep = sweepFrom(null, 0).onComplete(done -> {
+    underWay.track(sweepFrom(null, 0)).onComplete(done -> {
       sweeping = false;
       if (done.succeeded()) {
         LOG.atInfo().addKeyValue("event", "reconcile.sweep").addKeyValue("queued", done.result())

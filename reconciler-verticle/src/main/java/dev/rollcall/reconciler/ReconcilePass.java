@@ -156,7 +156,7 @@ final class ReconcilePass {
     Future<Reconciliation.Decision> gated = decision.recovers() ? gate(agent, decision, now) : Future.succeededFuture(decision);
     return gated.compose(d -> apply(agent, d).map(applied -> {
           // An agent that changed under the pass is looked at again at once, with its new record.
-          count(applied ? d.outcome() : "changed");
+          count(applied ? d.outcome() : ReconcileOutcome.CHANGED);
           log(agent, d, applied);
           return applied ? d.nextLook() : now;
         }))
@@ -168,9 +168,9 @@ final class ReconcilePass {
         })
         .recover(e -> {
           // Left claimed: the entry comes due again after the visibility timeout, on whichever node.
-          LOG.atWarn().addKeyValue("event", "reconcile.pass_failed").addKeyValue("agent_id", agent.id())
+          LOG.atWarn().addKeyValue("event", ReconcileOutcome.FAILED.eventName()).addKeyValue("agent_id", agent.id())
               .addKeyValue("error", String.valueOf(e.getMessage())).log("reconcile pass failed; retried after the claim expires");
-          count("failed");
+          count(ReconcileOutcome.FAILED);
           return Future.succeededFuture();
         });
   }
@@ -189,13 +189,13 @@ final class ReconcilePass {
     boolean reprovisions = decision.actions().stream().anyMatch(a -> a instanceof Reconciliation.Reprovision);
     return probe.compose(probeWait -> {
       if (!probeWait.isZero()) {
-        return Future.succeededFuture(Reconciliation.Decision.defer("held_gateway_unreachable", now.plus(probeWait).plus(jitter())));
+        return Future.succeededFuture(Reconciliation.Decision.defer(ReconcileOutcome.HELD_GATEWAY_UNREACHABLE, now.plus(probeWait).plus(jitter())));
       }
       if (!reprovisions) {
         return Future.succeededFuture(decision);
       }
       return gates.tokenFor(agent.gatewayId(), agent.id(), now).map(tokenWait -> tokenWait.isZero() ? decision
-          : Reconciliation.Decision.defer("rate_limited", now.plus(tokenWait).plus(jitter())));
+          : Reconciliation.Decision.defer(ReconcileOutcome.RATE_LIMITED, now.plus(tokenWait).plus(jitter())));
     });
   }
 
@@ -283,29 +283,19 @@ final class ReconcilePass {
     return Failure.toApiError(e).status() == 409;
   }
 
-  private void count(String outcome) {
-    Metrics.count(node.meters(), "rollcall.reconcile.passes", "Reconcile passes by outcome", "outcome", outcome);
+  private void count(ReconcileOutcome outcome) {
+    Metrics.count(node.meters(), "rollcall.reconcile.passes", "Reconcile passes by outcome", "outcome", outcome.tag());
   }
 
   /** Seed 01's names in the logs: one line per pass that did something, DEBUG for a plain deferral. */
   private void log(AgentRecord agent, Reconciliation.Decision d, boolean applied) {
     (d.actions().isEmpty() ? LOG.atDebug() : LOG.atInfo())
-        .addKeyValue("event", applied ? eventName(d) : "lifecycle.reconcile.changed")
+        .addKeyValue("event", applied ? d.outcome().eventName() : ReconcileOutcome.CHANGED.eventName())
         .addKeyValue("agent_id", agent.id())
         .addKeyValue("status", agent.status().wireName())
         .addKeyValue("wake_attempts", agent.wakeAttempts())
         .addKeyValue("next_look", d.nextLook())
-        .log(applied ? "reconcile " + d.outcome() : "agent changed under the pass; looked at again");
-  }
-
-  private static String eventName(Reconciliation.Decision d) {
-    return switch (d.outcome()) {
-      case "deferred" -> LifecycleEventNames.RECONCILE_DEFERRED;
-      case "retriggered" -> LifecycleEventNames.RECONCILE_RETRIGGERED;
-      case "max_attempts_reached" -> LifecycleEventNames.RECONCILE_MAX_ATTEMPTS_REACHED;
-      case "not_stuck" -> LifecycleEventNames.RECONCILE_SKIP_NOT_STUCK;
-      default -> "lifecycle.reconcile." + d.outcome();
-    };
+        .log(applied ? "reconcile " + d.outcome().tag() : "agent changed under the pass; looked at again");
   }
 
   private static Duration jitter() {

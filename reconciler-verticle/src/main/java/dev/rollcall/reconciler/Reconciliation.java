@@ -123,8 +123,8 @@ final class Reconciliation {
    * @param nextLook when to look at the agent again; null: no due entry (a transition or the sweep
    *     queues it again when something changes)
    */
-  record Decision(String outcome, List<Action> actions, Instant nextLook) {
-    static Decision defer(String outcome, Instant until) {
+  record Decision(ReconcileOutcome outcome, List<Action> actions, Instant nextLook) {
+    static Decision defer(ReconcileOutcome outcome, Instant until) {
       return new Decision(outcome, List.of(), until);
     }
 
@@ -136,7 +136,7 @@ final class Reconciliation {
   static Decision decide(Observation o, Policy p, Instant now) {
     AgentRecord agent = o.agent();
     return switch (agent.status()) {
-      case DELETED -> new Decision("forgotten", List.of(), null);
+      case DELETED -> new Decision(ReconcileOutcome.FORGOTTEN, List.of(), null);
       case PROVISIONING -> provisioning(agent, p, now);
       case WAKING -> waking(o, p, now);
       case OFFLINE -> offline(o, p, now);
@@ -147,9 +147,9 @@ final class Reconciliation {
   private static Decision provisioning(AgentRecord agent, Policy p, Instant now) {
     Instant limit = agent.updatedAt().plus(p.provisioningLimit());
     if (now.isBefore(limit)) {
-      return Decision.defer("deferred", limit);
+      return Decision.defer(ReconcileOutcome.DEFERRED, limit);
     }
-    return new Decision("provision_retried", List.of(new Reprovision("the provision attempt of epoch " + agent.provisionEpoch()
+    return new Decision(ReconcileOutcome.PROVISION_RETRIED, List.of(new Reprovision("the provision attempt of epoch " + agent.provisionEpoch()
         + " did not complete within " + Durations.format(p.provisioningLimit()), false)), now.plus(p.provisioningLimit()));
   }
 
@@ -160,47 +160,47 @@ final class Reconciliation {
       // Accepted by the gateway, but no wake recorded yet: the provisioner's first wake is on its way.
       Instant settle = agent.updatedAt().plus(p.provisioningLimit());
       if (now.isBefore(settle)) {
-        return Decision.defer("deferred", settle);
+        return Decision.defer(ReconcileOutcome.DEFERRED, settle);
       }
-      return new Decision("retriggered", List.of(new Wake("the agent was accepted by its gateway but no wake was recorded")),
+      return new Decision(ReconcileOutcome.RETRIGGERED, List.of(new Wake("the agent was accepted by its gateway but no wake was recorded")),
           now.plus(p.checkinDeadline()));
     }
     if (now.isBefore(deadline)) {
-      return new Decision("deferred", List.of(new Note(LifecycleEventNames.RECONCILE_DEFERRED,
+      return new Decision(ReconcileOutcome.DEFERRED, List.of(new Note(LifecycleEventNames.RECONCILE_DEFERRED,
           "check-in deadline " + deadline + " not reached (wake " + agent.wakeAttempts() + " of " + p.maxWakeAttempts() + ")")),
           deadline);
     }
     if (now.isBefore(o.judgeFrom())) {
       // The control plane itself was down: the agent may have checked in while nobody could record it.
-      return Decision.defer("grace", o.judgeFrom());
+      return Decision.defer(ReconcileOutcome.GRACE, o.judgeFrom());
     }
     if (agent.wakeAttempts() < p.maxWakeAttempts()) {
-      return new Decision("retriggered", List.of(new Wake("no check-in by " + deadline + " after wake " + agent.wakeAttempts()
+      return new Decision(ReconcileOutcome.RETRIGGERED, List.of(new Wake("no check-in by " + deadline + " after wake " + agent.wakeAttempts()
           + " of " + p.maxWakeAttempts())), now.plus(p.checkinDeadline()));
     }
     if (o.fleetSilent()) {
-      return Decision.defer("fleet_silent", now.plus(p.suspicionWindow()));
+      return Decision.defer(ReconcileOutcome.FLEET_SILENT, now.plus(p.suspicionWindow()));
     }
     Optional<Instant> recoveryAt = p.recoveryAt(now, agent.recoveryProbes());
     String error = "no check-in after " + agent.wakeAttempts() + " wakes (check-in deadline "
         + Durations.format(p.checkinDeadline()) + " each); escalation stopped"
         + recoveryAt.map(at -> ", recovery probe at " + at).orElse("");
-    return new Decision("max_attempts_reached", List.of(new Apply(LifecycleTrigger.WAKE_ATTEMPTS_EXHAUSTED, error, error,
+    return new Decision(ReconcileOutcome.MAX_ATTEMPTS_REACHED, List.of(new Apply(LifecycleTrigger.WAKE_ATTEMPTS_EXHAUSTED, error, error,
         recoveryAt, recoveryAt.isPresent() ? agent.recoveryProbes() + 1 : null, false)), recoveryAt.orElse(null));
   }
 
   private static Decision offline(Observation o, Policy p, Instant now) {
     AgentRecord agent = o.agent();
     if (agent.recoveryAt() == null) {
-      return new Decision("settled", List.of(), null);
+      return new Decision(ReconcileOutcome.SETTLED, List.of(), null);
     }
     if (now.isBefore(agent.recoveryAt())) {
-      return Decision.defer("deferred", agent.recoveryAt());
+      return Decision.defer(ReconcileOutcome.DEFERRED, agent.recoveryAt());
     }
     if (o.fleetSilent()) {
-      return Decision.defer("fleet_silent", now.plus(p.suspicionWindow()));
+      return Decision.defer(ReconcileOutcome.FLEET_SILENT, now.plus(p.suspicionWindow()));
     }
-    return new Decision("recovery_probe", List.of(new Reprovision("recovery of an offline agent ("
+    return new Decision(ReconcileOutcome.RECOVERY_PROBE, List.of(new Reprovision("recovery of an offline agent ("
         + (agent.statusReason() == null ? "no reason recorded" : agent.statusReason()) + ")", false)), now.plus(p.provisioningLimit()));
   }
 
@@ -208,7 +208,7 @@ final class Reconciliation {
     AgentRecord agent = o.agent();
     // A lost credential: re-provision with a fresh ticket, inside the same wake budget (token issue).
     if (agent.needsRebootstrap() && agent.wakeAttempts() < p.maxWakeAttempts()) {
-      return new Decision("rebootstrap", List.of(new Reprovision("the agent lost its credential and must bootstrap again", true)),
+      return new Decision(ReconcileOutcome.REBOOTSTRAP, List.of(new Reprovision("the agent lost its credential and must bootstrap again", true)),
           now.plus(p.provisioningLimit()));
     }
     Instant heartbeat = latest(o.leaseSeen(), agent.lastSeenAt());
@@ -224,13 +224,13 @@ final class Reconciliation {
     }
     boolean suspect = agent.suspectSince() != null;
     Instant next = heartbeat == null || o.leaseSeen() == null ? expiry : null; // no lease: the lapse scan cannot see it
-    String outcome = suspect ? "renewed" : "not_stuck";
+    ReconcileOutcome outcome = suspect ? ReconcileOutcome.RENEWED : ReconcileOutcome.NOT_STUCK;
     if (agent.status() == LifecycleStatus.STARTING) {
       // Seed 02: a fresh heartbeat and a registration older than max_transition end startup.
       Instant promoteAt = StartupPromotion.promoteAt(agent, p.maxTransition());
       boolean freshHeartbeat = heartbeat != null && now.isBefore(heartbeat.plus(p.leaseTtl()));
       if (freshHeartbeat && !now.isBefore(promoteAt)) {
-        return new Decision("promoted", List.of(Apply.of(LifecycleTrigger.STARTUP_PROMOTED, "fresh heartbeat and registered longer ago than "
+        return new Decision(ReconcileOutcome.PROMOTED, List.of(Apply.of(LifecycleTrigger.STARTUP_PROMOTED, "fresh heartbeat and registered longer ago than "
             + Durations.format(p.maxTransition()) + ": startup is over (seed 02)", suspect)), null);
       }
       next = earliest(next, now.isBefore(promoteAt) ? promoteAt : expiry);
@@ -238,7 +238,7 @@ final class Reconciliation {
     if (agent.status() == LifecycleStatus.BUSY && !o.hasLiveTask()) {
       Instant stuckAt = agent.statusChangedAt().plus(p.stuckBusyAfter());
       if (!now.isBefore(stuckAt)) {
-        return new Decision("busy_rolled_back", List.of(Apply.of(LifecycleTrigger.DISPATCH_ROLLED_BACK, "busy for "
+        return new Decision(ReconcileOutcome.BUSY_ROLLED_BACK, List.of(Apply.of(LifecycleTrigger.DISPATCH_ROLLED_BACK, "busy for "
             + Durations.format(p.stuckBusyAfter()) + " without a live task: returned to ready", suspect)), next);
       }
       next = earliest(next, stuckAt);
@@ -249,18 +249,18 @@ final class Reconciliation {
   private static Decision lapsed(Observation o, Policy p, Instant now, Instant seen) {
     AgentRecord agent = o.agent();
     if (now.isBefore(o.judgeFrom())) {
-      return Decision.defer("grace", o.judgeFrom());
+      return Decision.defer(ReconcileOutcome.GRACE, o.judgeFrom());
     }
     Instant lapsedAt = seen.plus(p.leaseTtl());
     if (agent.suspectSince() == null) {
-      return new Decision("suspected", List.of(new Suspect(now)), p.verdictAt(lapsedAt, now));
+      return new Decision(ReconcileOutcome.SUSPECTED, List.of(new Suspect(now)), p.verdictAt(lapsedAt, now));
     }
     Instant verdictAt = p.verdictAt(lapsedAt, agent.suspectSince());
     if (now.isBefore(verdictAt)) {
-      return Decision.defer("deferred", verdictAt);
+      return Decision.defer(ReconcileOutcome.DEFERRED, verdictAt);
     }
     if (o.fleetSilent()) {
-      return Decision.defer("fleet_silent", now.plus(p.suspicionWindow()));
+      return Decision.defer(ReconcileOutcome.FLEET_SILENT, now.plus(p.suspicionWindow()));
     }
     String reason = "no heartbeat since " + seen + " (lease " + Durations.format(p.leaseTtl()) + " and suspicion window "
         + Durations.format(p.suspicionWindow()) + " passed)" + (o.gatewayUnreachable() ? "; its gateway is unreachable" : "");
@@ -270,12 +270,12 @@ final class Reconciliation {
     // probes like any agent that would not check in (no endless re-provision loop).
     if (agent.needsRebootstrap() && agent.wakeAttempts() >= p.maxWakeAttempts()) {
       Optional<Instant> probe = p.recoveryAt(now, agent.recoveryProbes());
-      return new Decision("offline_lease_expired", List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED,
+      return new Decision(ReconcileOutcome.OFFLINE_LEASE_EXPIRED, List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED,
           reason + "; it lost its credential and its wake budget is spent", reason, probe,
           probe.isPresent() ? agent.recoveryProbes() + 1 : null, false)), probe.orElse(null));
     }
     Instant recoverAt = now.plus(p.checkinDeadline());
-    return new Decision("offline_lease_expired", List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED, reason, null,
+    return new Decision(ReconcileOutcome.OFFLINE_LEASE_EXPIRED, List.of(new Apply(LifecycleTrigger.LEASE_EXPIRED, reason, null,
         Optional.of(recoverAt), null, false)), recoverAt);
   }
 

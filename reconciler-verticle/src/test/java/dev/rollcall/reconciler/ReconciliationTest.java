@@ -47,7 +47,7 @@ class ReconciliationTest {
   void beforeTheDeadlineThePassIsDeferredWithSeed01sEvent() {
     AgentRecord waking = agent(WAKING, T0).wakeAttempts(1).checkinDeadline(T0.plusSeconds(30)).build();
     Decision d = decide(waking, T0.plusSeconds(29));
-    assertThat(d.outcome()).isEqualTo("deferred");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.DEFERRED);
     assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(30));
     assertThat(d.actions()).singleElement().isInstanceOfSatisfying(Reconciliation.Note.class,
         n -> assertThat(n.eventName()).isEqualTo(LifecycleEventNames.RECONCILE_DEFERRED));
@@ -58,7 +58,7 @@ class ReconciliationTest {
     for (int attempt = 1; attempt <= 2; attempt++) {
       AgentRecord waking = agent(WAKING, T0).wakeAttempts(attempt).checkinDeadline(T0.plusSeconds(30)).build();
       Decision d = decide(waking, T0.plusSeconds(30));
-      assertThat(d.outcome()).isEqualTo("retriggered");
+      assertThat(d.outcome()).isEqualTo(ReconcileOutcome.RETRIGGERED);
       assertThat(d.actions()).singleElement().isInstanceOf(Reconciliation.Wake.class);
       assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(60));
     }
@@ -68,7 +68,7 @@ class ReconciliationTest {
   void theThirdMissedDeadlineIsOfflineWithTheErrorAndARecoveryProbe() {
     AgentRecord waking = agent(WAKING, T0).wakeAttempts(3).checkinDeadline(T0.plusSeconds(30)).build();
     Decision d = decide(waking, T0.plusSeconds(31));
-    assertThat(d.outcome()).isEqualTo("max_attempts_reached");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.MAX_ATTEMPTS_REACHED);
     Apply apply = (Apply) d.actions().get(0);
     assertThat(apply.trigger()).isEqualTo(LifecycleTrigger.WAKE_ATTEMPTS_EXHAUSTED);
     assertThat(apply.trigger().eventName()).isEqualTo(LifecycleEventNames.RECONCILE_MAX_ATTEMPTS_REACHED);
@@ -96,7 +96,7 @@ class ReconciliationTest {
     assertThat(apply.recoveryAt()).isEmpty();
     assertThat(d.nextLook()).isNull();
     // ... and an offline agent without a recovery time is left alone.
-    assertThat(decide(agent(OFFLINE, T0).build(), T0.plus(Duration.ofDays(30))).outcome()).isEqualTo("settled");
+    assertThat(decide(agent(OFFLINE, T0).build(), T0.plus(Duration.ofDays(30))).outcome()).isEqualTo(ReconcileOutcome.SETTLED);
   }
 
   @Test
@@ -104,7 +104,7 @@ class ReconciliationTest {
     AgentRecord offline = agent(OFFLINE, T0).recoveryAt(T0.plus(Duration.ofMinutes(5))).build();
     assertThat(decide(offline, T0.plusSeconds(299)).nextLook()).isEqualTo(T0.plus(Duration.ofMinutes(5)));
     Decision d = decide(offline, T0.plus(Duration.ofMinutes(5)));
-    assertThat(d.outcome()).isEqualTo("recovery_probe");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.RECOVERY_PROBE);
     assertThat(d.actions()).singleElement().isInstanceOfSatisfying(Reconciliation.Reprovision.class,
         r -> assertThat(r.keepWakeBudget()).isFalse());
   }
@@ -112,7 +112,7 @@ class ReconciliationTest {
   @Test
   void aWakingAgentWithoutARecordedWakeIsWokenOnceTheProvisionerHadItsChance() {
     AgentRecord accepted = agent(WAKING, T0).build();
-    assertThat(decide(accepted, T0.plusSeconds(5)).outcome()).isEqualTo("deferred");
+    assertThat(decide(accepted, T0.plusSeconds(5)).outcome()).isEqualTo(ReconcileOutcome.DEFERRED);
     assertThat(decide(accepted, T0.plusSeconds(15)).actions()).singleElement().isInstanceOf(Reconciliation.Wake.class);
   }
 
@@ -123,7 +123,7 @@ class ReconciliationTest {
     AgentRecord provisioning = agent(PROVISIONING, T0).build();
     assertThat(decide(provisioning, T0.plusSeconds(14)).nextLook()).isEqualTo(T0.plusSeconds(15));
     Decision d = decide(provisioning, T0.plusSeconds(15));
-    assertThat(d.outcome()).isEqualTo("provision_retried");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.PROVISION_RETRIED);
     assertThat(d.actions()).singleElement().isInstanceOf(Reconciliation.Reprovision.class);
   }
 
@@ -133,7 +133,7 @@ class ReconciliationTest {
   void seed02_aStartingAgentWithAFreshHeartbeatRegisteredLongAgoIsPromoted() {
     AgentRecord starting = agent(STARTING, T0.minus(Duration.ofMinutes(10))).registeredAt(T0.minus(Duration.ofMinutes(10))).build();
     Decision d = Reconciliation.decide(new Observation(starting, T0.minusSeconds(2), false, false, false, LONG_AGO), POLICY, T0);
-    assertThat(d.outcome()).isEqualTo("promoted");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.PROMOTED);
     assertThat(((Apply) d.actions().get(0)).trigger()).isEqualTo(LifecycleTrigger.STARTUP_PROMOTED);
   }
 
@@ -151,7 +151,7 @@ class ReconciliationTest {
     // Registered 10 minutes ago and never heard from since: its lease is long gone, it is not promoted.
     AgentRecord starting = agent(STARTING, T0.minus(Duration.ofMinutes(10))).registeredAt(T0.minus(Duration.ofMinutes(10))).build();
     Decision d = decide(starting, T0);
-    assertThat(d.outcome()).isEqualTo("suspected");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.SUSPECTED);
   }
 
   // --- liveness, suspicion, no flapping ------------------------------------------------------------
@@ -161,7 +161,7 @@ class ReconciliationTest {
   void aLapsedLeaseMakesTheAgentSuspectFirstNotOffline(LifecycleStatus status) {
     AgentRecord agent = agent(status, LONG_AGO).registeredAt(LONG_AGO).build();
     Decision d = Reconciliation.decide(new Observation(agent, T0.minusSeconds(31), true, false, false, LONG_AGO), POLICY, T0);
-    assertThat(d.outcome()).isEqualTo("suspected");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.SUSPECTED);
     assertThat(d.actions()).containsExactly(new Reconciliation.Suspect(T0));
     // Lapsed at T0 - 1 s, marked at T0: the window runs from the lapse, less at most one reconcile
     // interval (500 ms) off the time after the mark.
@@ -174,26 +174,26 @@ class ReconciliationTest {
     // Lease seen at T0 - 30 s: lapsed at T0. Noticed 300 ms later (within one reconcile interval).
     Observation lapsed = new Observation(ready, T0.minusSeconds(30), false, false, false, LONG_AGO);
     Decision marked = Reconciliation.decide(lapsed, POLICY, T0.plusMillis(300));
-    assertThat(marked.outcome()).isEqualTo("suspected");
+    assertThat(marked.outcome()).isEqualTo(ReconcileOutcome.SUSPECTED);
     assertThat(marked.nextLook()).as("the verdict is due a window after the lapse").isEqualTo(T0.plusSeconds(20));
     Observation suspect = new Observation(agent(READY, LONG_AGO).registeredAt(LONG_AGO).suspectSince(T0.plusMillis(300)).build(),
         T0.minusSeconds(30), false, false, false, LONG_AGO);
-    assertThat(Reconciliation.decide(suspect, POLICY, T0.plusMillis(19_999)).outcome()).isEqualTo("deferred");
-    assertThat(Reconciliation.decide(suspect, POLICY, T0.plusSeconds(20)).outcome()).isEqualTo("offline_lease_expired");
+    assertThat(Reconciliation.decide(suspect, POLICY, T0.plusMillis(19_999)).outcome()).isEqualTo(ReconcileOutcome.DEFERRED);
+    assertThat(Reconciliation.decide(suspect, POLICY, T0.plusSeconds(20)).outcome()).isEqualTo(ReconcileOutcome.OFFLINE_LEASE_EXPIRED);
     // Noticed 10 s late (a reconciler that fell behind): the agent still gets the window less one interval.
     Observation late = new Observation(agent(READY, LONG_AGO).registeredAt(LONG_AGO).suspectSince(T0.plusSeconds(10)).build(),
         T0.minusSeconds(30), false, false, false, LONG_AGO);
-    assertThat(Reconciliation.decide(late, POLICY, T0.plusMillis(29_499)).outcome()).isEqualTo("deferred");
-    assertThat(Reconciliation.decide(late, POLICY, T0.plusMillis(29_500)).outcome()).isEqualTo("offline_lease_expired");
+    assertThat(Reconciliation.decide(late, POLICY, T0.plusMillis(29_499)).outcome()).isEqualTo(ReconcileOutcome.DEFERRED);
+    assertThat(Reconciliation.decide(late, POLICY, T0.plusMillis(29_500)).outcome()).isEqualTo(ReconcileOutcome.OFFLINE_LEASE_EXPIRED);
   }
 
   @Test
   void aSuspectAgentGoesOfflineOnlyAfterTheSuspicionWindowAndIsRecoveredAfterOneCheckinDeadline() {
     AgentRecord suspect = agent(READY, LONG_AGO).suspectSince(T0).build();
     Observation lapsed = new Observation(suspect, T0.minusSeconds(31), false, false, false, LONG_AGO);
-    assertThat(Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(19)).outcome()).isEqualTo("deferred");
+    assertThat(Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(19)).outcome()).isEqualTo(ReconcileOutcome.DEFERRED);
     Decision d = Reconciliation.decide(lapsed, POLICY, T0.plusSeconds(20));
-    assertThat(d.outcome()).isEqualTo("offline_lease_expired");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.OFFLINE_LEASE_EXPIRED);
     Apply apply = (Apply) d.actions().get(0);
     assertThat(apply.trigger()).isEqualTo(LifecycleTrigger.LEASE_EXPIRED);
     assertThat(apply.reason()).startsWith("no heartbeat since " + T0.minusSeconds(31));
@@ -205,14 +205,14 @@ class ReconciliationTest {
   void aDispatchOrRollbackIsNoSignOfLife() {
     // Dispatched to a minute ago, last heard from five minutes ago: its lease is long gone.
     AgentRecord busy = agent(BUSY, T0.minusSeconds(60)).registeredAt(LONG_AGO).lastSeenAt(T0.minusSeconds(300)).build();
-    assertThat(decide(busy, T0).outcome()).isEqualTo("suspected");
+    assertThat(decide(busy, T0).outcome()).isEqualTo(ReconcileOutcome.SUSPECTED);
   }
 
   @Test
   void aSuspectThatIsPromotedIsClearedInTheSameUpdate() {
     AgentRecord starting = agent(STARTING, LONG_AGO).registeredAt(LONG_AGO).suspectSince(T0.minusSeconds(5)).build();
     Decision d = Reconciliation.decide(new Observation(starting, T0.minusSeconds(1), false, false, false, LONG_AGO), POLICY, T0);
-    assertThat(d.outcome()).isEqualTo("promoted");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.PROMOTED);
     assertThat(d.actions()).singleElement().isInstanceOfSatisfying(Apply.class, a -> assertThat(a.clearsSuspicion()).isTrue());
   }
 
@@ -221,7 +221,7 @@ class ReconciliationTest {
     AgentRecord waking = agent(WAKING, T0).wakeAttempts(3).checkinDeadline(T0.plusSeconds(30)).build();
     Decision d = Reconciliation.decide(new Observation(waking, null, false, false, false, T0.plusSeconds(90)), POLICY,
         T0.plusSeconds(31));
-    assertThat(d.outcome()).isEqualTo("grace");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.GRACE);
     assertThat(d.actions()).isEmpty();
     assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(90));
   }
@@ -241,7 +241,7 @@ class ReconciliationTest {
     AgentRecord suspect = agent(READY, LONG_AGO).suspectSince(T0).build();
     Decision d = Reconciliation.decide(new Observation(suspect, T0.plusSeconds(5), false, false, false, LONG_AGO), POLICY,
         T0.plusSeconds(10));
-    assertThat(d.outcome()).isEqualTo("renewed");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.RENEWED);
     assertThat(d.actions()).containsExactly(new Reconciliation.Renewed());
     assertThat(d.nextLook()).isNull(); // the lapse scan watches its lease from here
   }
@@ -250,7 +250,7 @@ class ReconciliationTest {
   void aReadyAgentWithALiveLeaseIsNotStuckAndLeavesTheQueue() {
     AgentRecord ready = agent(READY, LONG_AGO).build();
     Decision d = Reconciliation.decide(new Observation(ready, T0.minusSeconds(29), false, false, false, LONG_AGO), POLICY, T0);
-    assertThat(d.outcome()).isEqualTo("not_stuck");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.NOT_STUCK);
     assertThat(d.actions()).isEmpty();
     assertThat(d.nextLook()).isNull();
   }
@@ -259,7 +259,7 @@ class ReconciliationTest {
   void anAgentWithoutALeaseIsJudgedByItsLastSeenAtAndLookedAtWhenThatRunsOut() {
     AgentRecord ready = agent(READY, LONG_AGO).lastSeenAt(T0.minusSeconds(10)).build();
     Decision d = decide(ready, T0);
-    assertThat(d.outcome()).isEqualTo("not_stuck");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.NOT_STUCK);
     assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(20));
   }
 
@@ -268,7 +268,7 @@ class ReconciliationTest {
     AgentRecord ready = agent(READY, LONG_AGO).build();
     Decision d = Reconciliation.decide(new Observation(ready, T0.minusSeconds(300), false, false, false, T0.plusSeconds(60)),
         POLICY, T0);
-    assertThat(d.outcome()).isEqualTo("grace");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.GRACE);
     assertThat(d.actions()).isEmpty();
     assertThat(d.nextLook()).isEqualTo(T0.plusSeconds(60));
   }
@@ -277,11 +277,11 @@ class ReconciliationTest {
   void whenEveryGatewayIsSilentNoOfflineVerdictIsMade() {
     AgentRecord suspect = agent(READY, LONG_AGO).suspectSince(T0.minusSeconds(60)).build();
     Decision lease = Reconciliation.decide(new Observation(suspect, T0.minusSeconds(300), false, false, true, LONG_AGO), POLICY, T0);
-    assertThat(lease.outcome()).isEqualTo("fleet_silent");
+    assertThat(lease.outcome()).isEqualTo(ReconcileOutcome.FLEET_SILENT);
     assertThat(lease.actions()).isEmpty();
     AgentRecord waking = agent(WAKING, T0).wakeAttempts(3).checkinDeadline(T0).build();
     Decision escalation = Reconciliation.decide(new Observation(waking, null, false, false, true, LONG_AGO), POLICY, T0);
-    assertThat(escalation.outcome()).isEqualTo("fleet_silent");
+    assertThat(escalation.outcome()).isEqualTo(ReconcileOutcome.FLEET_SILENT);
     assertThat(escalation.actions()).isEmpty();
   }
 
@@ -301,7 +301,7 @@ class ReconciliationTest {
     assertThat(Reconciliation.decide(noTask, POLICY, T0.plusSeconds(59)).nextLook()).isEqualTo(T0.plusSeconds(60));
     Decision d = Reconciliation.decide(new Observation(busy, T0.plusSeconds(60), false, false, false, LONG_AGO), POLICY,
         T0.plusSeconds(60));
-    assertThat(d.outcome()).isEqualTo("busy_rolled_back");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.BUSY_ROLLED_BACK);
     assertThat(((Apply) d.actions().get(0)).trigger()).isEqualTo(LifecycleTrigger.DISPATCH_ROLLED_BACK);
     // With a live task it is simply busy.
     Decision working = Reconciliation.decide(new Observation(busy, T0.plusSeconds(60), true, false, false, LONG_AGO), POLICY,
@@ -315,12 +315,12 @@ class ReconciliationTest {
   void aLostCredentialIsReprovisionedWithinTheSameWakeBudget() {
     AgentRecord flagged = agent(READY, LONG_AGO).needsRebootstrap().wakeAttempts(1).build();
     Decision d = decide(flagged, T0);
-    assertThat(d.outcome()).isEqualTo("rebootstrap");
+    assertThat(d.outcome()).isEqualTo(ReconcileOutcome.REBOOTSTRAP);
     assertThat(d.actions()).singleElement().isInstanceOfSatisfying(Reconciliation.Reprovision.class,
         r -> assertThat(r.keepWakeBudget()).isTrue());
     // Budget spent: no more re-provisions for it; liveness decides (it cannot heartbeat, so it goes offline).
     AgentRecord spent = agent(READY, LONG_AGO).needsRebootstrap().wakeAttempts(3).build();
-    assertThat(decide(spent, T0).outcome()).isEqualTo("suspected");
+    assertThat(decide(spent, T0).outcome()).isEqualTo(ReconcileOutcome.SUSPECTED);
   }
 
   // --- every status, every time: the function never throws, and its transitions are legal ----------

@@ -128,6 +128,8 @@ class HeartbeatApiTest {
     assertThat(events(a)).as("events after the coalesced write").hasSize(eventsBefore);
     clock.advance(Duration.ofSeconds(10));
     heartbeat(a, "ready", 3);
+    // A real wait, kept: a write would go with LastSeenWriter's batch when its 250 ms Vert.x timer fires,
+    // which the test clock does not drive; 600 ms outlasts it with room.
     org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5))
         .untilAsserted(() -> assertThat(await(agents.find(a.id)).orElseThrow().lastSeenAt()).as("not due again yet").isEqualTo(due));
   }
@@ -276,7 +278,9 @@ class HeartbeatApiTest {
         java.util.concurrent.CompletableFuture.supplyAsync(() -> heartbeat(a, "ready", 3));
     Runnable release = heldReply.get(5, java.util.concurrent.TimeUnit.SECONDS);
     revokeBehindTheBus(a);
-    // Two polls' time: the change is seen while the credential is in no cache.
+    // Two polls' time: the change is seen while the credential is in no cache. A real wait, kept: the
+    // credential caches' change poll is a fixed 1 s Vert.x timer on each HTTP event loop, not driven by
+    // the clock, and nothing outside the cache shows that a poll ran.
     org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(() -> true);
     node.vertx().runOnContext(v -> release.run());
     assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).status()).as("answered as verified, a moment too early").isEqualTo(200);
@@ -462,7 +466,10 @@ class HeartbeatApiTest {
     }
   }
 
-  /** The first use changes the credential's row: lets the change polls see it and settle. */
+  /**
+   * The first use changes the credential's row: lets the change polls see it and settle. A real wait:
+   * the poll is a fixed 1 s Vert.x timer per HTTP event loop (CredentialVerifier), not driven by the clock.
+   */
   private static void settleFirstUse() {
     org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
   }

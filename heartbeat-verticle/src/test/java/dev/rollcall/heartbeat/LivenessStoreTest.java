@@ -59,6 +59,8 @@ class LivenessStoreTest {
       return first;
     });
     assertThat(answered.succeeded()).as("answered at once while the store is confirmed").isTrue();
+    // A real wait, kept: the batch goes when its LINGER_MILLIS (10 ms) Vert.x timer fires, which no test
+    // clock drives, and the sightings below must not join it (or it would not be empty).
     Awaitility.await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
         assertThat(await(Leases.lastSeen(node.context().redis(), deleted))).isEmpty());
 

@@ -9,6 +9,7 @@ import dev.rollcall.core.node.NodeContext;
 import io.micrometer.core.instrument.Gauge;
 import dev.rollcall.core.util.Drain;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,6 +42,8 @@ final class Dispatcher {
   private final Duration claimFor;
   private boolean running;
   private boolean again;
+  /** Told when the next pass to start has finished (null when nobody asked). */
+  private Promise<Void> nextPassDone;
   /** The pass under way: what {@link #stop()} waits for. */
   private final Drain underWay = new Drain();
 
@@ -59,6 +62,10 @@ final class Dispatcher {
   /** Runs a pass now, or right after the one running. */
   void pass() {
     if (underWay.closed()) {
+      if (nextPassDone != null) {
+        nextPassDone.complete();
+        nextPassDone = null;
+      }
       return;
     }
     if (running) {
@@ -67,6 +74,8 @@ final class Dispatcher {
     }
     running = true;
     again = false;
+    Promise<Void> told = nextPassDone;
+    nextPassDone = null;
     // Each step on its own: one that fails does not hold back the others. The whole pass is bounded, so
     // a query that never returns (a half-open connection) cannot wedge this node's dispatcher.
     underWay.track(step("dispatch", dispatchDue())
@@ -76,10 +85,23 @@ final class Dispatcher {
         .onFailure(e -> LOG.atWarn().addKeyValue("event", "dispatch.pass_timed_out").log("dispatch pass timed out; the next one retries"))
         .onComplete(ar -> {
           running = false;
+          if (told != null) {
+            told.handle(ar);
+          }
           if (again) {
             pass();
           }
         }));
+  }
+
+  /** {@link #pass()}, completing when the pass it starts (now, or after the one running) has finished. On the dispatcher's loop. */
+  Future<Void> passNow() {
+    if (nextPassDone == null) {
+      nextPassDone = Promise.promise();
+    }
+    Future<Void> done = nextPassDone.future();
+    pass();
+    return done;
   }
 
   /**

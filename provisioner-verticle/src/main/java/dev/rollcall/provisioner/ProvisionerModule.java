@@ -10,6 +10,8 @@ import java.util.List;
 /** Deploys the provisioner on a node and contributes the operator API for gateways, agents and tasks. */
 public final class ProvisionerModule implements RollcallModule {
   public static final String NAME = "provisioner";
+  /** The verticle this module deployed last, for this package's tests to drive (see {@link ProvisionerVerticle#dispatchPassNow()}). */
+  private volatile ProvisionerVerticle deployed;
 
   @Override
   public String name() {
@@ -18,7 +20,13 @@ public final class ProvisionerModule implements RollcallModule {
 
   @Override
   public Future<?> deploy(NodeContext node) {
-    return node.vertx().deployVerticle(new ProvisionerVerticle(node));
+    deployed = new ProvisionerVerticle(node);
+    return node.vertx().deployVerticle(deployed);
+  }
+
+  /** The provisioner this module deployed (null before {@link #deploy}). */
+  ProvisionerVerticle verticle() {
+    return deployed;
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.rollcall.core.bus.Commands;
 import dev.rollcall.core.gateway.GatewayClient;
 import dev.rollcall.core.http.RequestInputs;
 import dev.rollcall.core.node.NodeContext;
+import dev.rollcall.core.util.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -52,6 +53,15 @@ public final class ProvisionerVerticle extends VerticleBase {
                 .put("operation", provisioning.provisionCreated(created).toJson()))),
         Commands.consume(vertx, Addresses.PROVISIONER_DELETE_AGENT, body -> provisioning.delete(
             RequestInputs.uuid(body.getString("agentId"), "agentId")).map(deleted -> deleted.toJson()))));
+  }
+
+  /**
+   * A dispatch pass that starts now, or right after the one under way, from any thread; completes when
+   * it has finished. For tests, which move the clock past a claim, window or cool-down and then drive
+   * the dispatcher once, instead of waiting for the periodic timer (which keeps running).
+   */
+  Future<Void> dispatchPassNow() {
+    return OnContext.run(context, dispatcher::passNow);
   }
 
   @Override

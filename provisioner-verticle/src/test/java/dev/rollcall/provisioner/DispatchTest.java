@@ -59,7 +59,7 @@ class DispatchTest {
     assertThat(gateway().calls("start").stream().map(c -> c.body().getInteger("attempt")).toList()).containsExactly(1, 2, 3);
 
     // A delivered start is never sent again, also after its outbox claim would have lapsed (1.2 s here).
-    Awaitility.await().pollDelay(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    fleet.advance(Duration.ofMillis(2000));
     assertThat(gateway().calls("start")).hasSize(3);
 
     // Delivered is not processed: only the agent's ack makes it so, and frees the agent.
@@ -84,7 +84,9 @@ class DispatchTest {
     dev.rollcall.core.testing.TestNode.await(agents.transition(offline, dev.rollcall.core.lifecycle.LifecycleTrigger.REPORTED_READY,
         dev.rollcall.core.persistence.AgentChange.none(), null));
     String second = createTask(new JsonObject().put("agentId", agent.id().toString()));
-    Awaitility.await().pollDelay(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(2)).until(() -> true);
+    // Nothing to wait for: the task is due now, so passes that start after it was queued would take it.
+    fleet.dispatchPass();
+    fleet.dispatchPass();
     assertThat(task(second).getString("state")).as("not two tasks on one agent").isEqualTo("queued");
     assertThat(report(agent, first, "ack", 1).json().getString("state")).isEqualTo("processed");
     assertThat(awaitTask(second, "delivered").getString("agentId")).isEqualTo(agent.id().toString());
@@ -138,7 +140,7 @@ class DispatchTest {
     assertThat(started.status()).as(started.body()).isEqualTo(200);
     assertThat(started.json().getString("state")).isEqualTo("delivered");
     // Past the confirmation window (2 s here) nothing rolls it back or dispatches it again.
-    Awaitility.await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    fleet.advance(Duration.ofMillis(2500));
     JsonObject after = task(taskId);
     assertThat(after.getString("state")).isEqualTo("delivered");
     assertThat(after.getInteger("attempt")).isEqualTo(1);
@@ -174,7 +176,8 @@ class DispatchTest {
     Awaitility.await().atMost(Duration.ofSeconds(2)).until(() ->
         fleet.nodeMeters().find("rollcall.dispatch.breakers.open").gauge().value() == 1.0);
     int whenOpened = gateway().calls("start").size();
-    Awaitility.await().pollDelay(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(2)).until(() -> true);
+    // Most of the cool-down passes, and the task's retry backoff with it: still no start.
+    fleet.advance(Duration.ofMillis(1200));
     assertThat(gateway().calls("start")).as("no starts while open").hasSize(whenOpened);
     // The fault clears; the probe after the cool-down succeeds and dispatch resumes, no operator involved.
     gateway().defaultStart = TestGateway.StartMode.STARTED;

@@ -12,6 +12,7 @@ import dev.rollcall.core.persistence.AgentChange;
 import dev.rollcall.core.persistence.AgentRecord;
 import dev.rollcall.core.persistence.LifecycleEventRecord;
 import dev.rollcall.core.persistence.TransitionResult;
+import dev.rollcall.core.testing.JumpClock;
 import dev.rollcall.core.testing.TestHttp;
 import dev.rollcall.core.testing.TestNode;
 import dev.rollcall.token.TokenModule;
@@ -30,13 +31,15 @@ import org.awaitility.Awaitility;
 final class ProvisionerFixture {
   TestGateway gateway;
   TestNode node;
+  /** Real time, so backoffs and windows pass by themselves; a test that must outlast one jumps ({@link #advance}). */
+  final JumpClock clock = new JumpClock();
+  private final ProvisionerModule provisioner = new ProvisionerModule();
   String gatewayId;
   final Map<UUID, String> credentials = new ConcurrentHashMap<>();
 
   void start() {
     gateway = new TestGateway();
-    // Real time: dispatch backoffs and confirmation windows must pass by themselves.
-    node = TestNode.start(java.time.Clock.systemUTC(), Map.of(
+    node = TestNode.start(clock, Map.of(
             Setting.GATEWAY_TIMEOUT, "400ms",
             Setting.BUS_TIMEOUT, "1s", // with the gateway timeout: a stale provision is taken over after 1.8 s
             Setting.TASK_RETRY_BACKOFF, "10ms",
@@ -44,11 +47,27 @@ final class ProvisionerFixture {
             Setting.DISPATCH_INTERVAL, "50ms",
             Setting.BREAKER_FAILURES, "2",
             Setting.BREAKER_COOLDOWN, "2s"),
-        List.of(new TokenModule(), new ProvisionerModule()));
+        List.of(new TokenModule(), provisioner));
     TestHttp.Response created = node.http().post("/api/v1/gateways",
         new JsonObject().put("name", "gw-" + UUID.randomUUID()).put("baseUrl", gateway.url()).put("templateVersion", 2).encode(), ADMIN);
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     gatewayId = created.json().getString("id");
+  }
+
+  /**
+   * Moves the clock ahead by {@code by} instead of waiting that long, then runs two dispatch passes to
+   * completion: one that would re-claim, roll back or dispatch what came due meanwhile, and one that
+   * would dispatch again what the first put back.
+   */
+  void advance(Duration by) {
+    clock.advance(by);
+    dispatchPass();
+    dispatchPass();
+  }
+
+  /** One dispatch pass, started now or after the one under way, run to completion. */
+  void dispatchPass() {
+    await(provisioner.verticle().dispatchPassNow());
   }
 
   void stop() {

@@ -7,6 +7,8 @@ import io.vertx.core.Future;
 /** Deploys the reconciler module on a node. */
 public final class ReconcilerModule implements RollcallModule {
   public static final String NAME = "reconciler";
+  /** The verticle this module deployed last, for this package's tests to drive (see {@link ReconcilerVerticle#runNow}). */
+  private volatile ReconcilerVerticle deployed;
 
   @Override
   public String name() {
@@ -15,6 +17,12 @@ public final class ReconcilerModule implements RollcallModule {
 
   @Override
   public Future<?> deploy(NodeContext node) {
-    return node.vertx().deployVerticle(new ReconcilerVerticle(node));
+    deployed = new ReconcilerVerticle(node);
+    return node.vertx().deployVerticle(deployed);
+  }
+
+  /** The reconciler this module deployed (null before {@link #deploy}). */
+  ReconcilerVerticle verticle() {
+    return deployed;
   }
 }

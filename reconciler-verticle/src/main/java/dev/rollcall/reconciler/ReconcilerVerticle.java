@@ -6,6 +6,8 @@ import dev.rollcall.core.due.DueQueue;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.liveness.Leases;
 import dev.rollcall.core.util.Drain;
+import dev.rollcall.core.util.OnContext;
+import dev.rollcall.core.util.OneAtATime;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.persistence.AgentRecord;
 import dev.rollcall.core.persistence.TaskRepository;
@@ -52,10 +54,10 @@ public final class ReconcilerVerticle extends VerticleBase {
   private Timer busyTicks;
   private FleetView fleet;
   private ReconcilePass pass;
-  private boolean ticking;
-  private boolean sweeping;
   /** The tick, sweep and fleet sample under way: what {@link #stop()} waits for. */
   private final Drain underWay = new Drain();
+  private final OneAtATime ticking = new OneAtATime(underWay, this::runTick);
+  private final OneAtATime sweeping = new OneAtATime(underWay, this::runSweep);
   /** Leases last seen at or before this were already queued by this node's lapse scan. */
   private long lapseWatermark = 0;
 
@@ -111,17 +113,28 @@ public final class ReconcilerVerticle extends VerticleBase {
         .tag("work", work).publishPercentiles(0.5, 0.99).register(node.meters());
   }
 
-  /** Lapse scan, then claimed batches until one comes back short. */
+  /** The periodic tick: lapse scan, then claimed batches until one comes back short; none while one runs. */
   void tick() {
-    if (ticking || underWay.closed()) {
-      return;
-    }
-    ticking = true;
+    ticking.runIfIdle();
+  }
+
+  /** The loops a test can drive ({@link #runNow}). */
+  enum Loop { TICK, SWEEP }
+
+  /**
+   * A tick or sweep that starts now, or right after the one under way, from any thread; completes when
+   * it has finished. For tests, which move the clock past a deadline and then drive the loop once to
+   * prove what it does, or does not do, instead of waiting for the periodic timer (which keeps running).
+   */
+  Future<Void> runNow(Loop loop) {
+    return OnContext.run(context, (loop == Loop.TICK ? ticking : sweeping)::runNext);
+  }
+
+  private Future<?> runTick() {
     long started = System.nanoTime();
-    underWay.track(scanLapsedLeases()
+    return scanLapsedLeases()
         .compose(v -> drain(8, 0))
-        .onComplete(done -> {
-          ticking = false;
+        .andThen(done -> {
           if (done.succeeded()) {
             long nanos = System.nanoTime() - started;
             ticks.tick(done.result(), nanos);
@@ -130,7 +143,7 @@ public final class ReconcilerVerticle extends VerticleBase {
           if (done.failed()) {
             fleet.outageSeen(FleetView.OUTAGE_STORE, "reconcile tick failed: " + done.cause().getMessage());
           }
-        }));
+        });
   }
 
   /** Claims and runs batches until one comes back short (at most {@code batchesLeft}); completes with the items handled. */
@@ -167,15 +180,14 @@ public final class ReconcilerVerticle extends VerticleBase {
     }
   }
 
-  /** Anti-entropy: every agent that needs a look and has no due entry is queued. */
+  /** The periodic anti-entropy sweep: every agent that needs a look and has no due entry is queued; none while one runs. */
   void sweep() {
-    if (sweeping || underWay.closed()) {
-      return;
-    }
-    sweeping = true;
+    sweeping.runIfIdle();
+  }
+
+  private Future<?> runSweep() {
     long started = System.nanoTime();
-    underWay.track(sweepFrom(null, 0)).onComplete(done -> {
-      sweeping = false;
+    return sweepFrom(null, 0).andThen(done -> {
       if (done.succeeded()) {
         LOG.atInfo().addKeyValue("event", "reconcile.sweep").addKeyValue("queued", done.result())
             .addKeyValue("ms", Duration.ofNanos(System.nanoTime() - started).toMillis())

@@ -82,8 +82,9 @@ class ReconcilerTest {
         RECONCILE_RETRIGGERED, QUEUE_ENQUEUED, RECONCILE_MAX_ATTEMPTS_REACHED);
     assertThat(Collections.frequency(events, RECONCILE_RETRIGGERED)).isEqualTo(2);
     assertThat(Collections.frequency(events, RECONCILE_MAX_ATTEMPTS_REACHED)).isEqualTo(1);
-    // Escalation stopped: three more deadlines pass without a fourth wake.
-    Awaitility.await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    // Escalation stopped: three more deadlines pass without a fourth wake. The clock moves past them and
+    // the reconciler ticks and sweeps: a due entry left for the agent, or a sweep that queued it, would wake it.
+    plane.advance(Duration.ofSeconds(3));
     assertThat(plane.wakes(0, never)).isEqualTo(3);
     assertThat(plane.find(never).status()).isEqualTo(LifecycleStatus.OFFLINE);
     assertThat(plane.counter("rollcall.reconcile.offline", "reason", "max_attempts_reached")).isEqualTo(1);
@@ -119,8 +120,10 @@ class ReconcilerTest {
     ControlPlane.SimAgent blipped = agents.get(1);
     crashed.stop();
     blipped.stop();
-    // The blip: silent for a little more than one lease (900 ms), well inside lease + suspicion (1.9 s).
-    Awaitility.await().pollDelay(Duration.ofMillis(1100)).atMost(Duration.ofSeconds(2)).until(() -> true);
+    // The blip: silent for a little more than one lease (900 ms), well inside lease + suspicion (1.9 s):
+    // it ends as soon as the reconciler has seen the lease lapse, a second before a verdict could come.
+    Awaitility.await().atMost(SEED01_TIMEOUT).pollInterval(Duration.ofMillis(20))
+        .until(() -> plane.events(blipped.id).contains(LifecycleTrigger.LEASE_LAPSED.eventName()));
     blipped.resume();
 
     // Recovered one check-in deadline (1 s here) after the verdict: re-provisioned, a new instance.
@@ -130,8 +133,9 @@ class ReconcilerTest {
         LifecycleTrigger.PROVISION_REQUESTED.eventName());
     assertThat(plane.counter("rollcall.reconcile.offline", "reason", "lease_expired")).isEqualTo(1);
 
-    // The blipped agent and the steady ones never went offline.
-    Awaitility.await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+    // The blipped agent and the steady ones never went offline, also once more than lease + suspicion has
+    // passed again (the clock moves 2 s with them heartbeating, as they do).
+    plane.advance(Duration.ofSeconds(2));
     for (ControlPlane.SimAgent a : agents.subList(1, agents.size())) {
       assertThat(plane.events(a.id)).as(a.id.toString()).doesNotContain(LifecycleTrigger.LEASE_EXPIRED.eventName());
       AgentRecord record = plane.find(a.id);
@@ -210,7 +214,8 @@ class ReconcilerTest {
     agent.resume(); // the cut heals within the check-in deadline
     AgentRecord back = plane.awaitStatus(agent.id, LifecycleStatus.READY, Duration.ofSeconds(4));
     assertThat(back.provisionEpoch()).as("the same instance, not a replacement").isEqualTo(1);
-    Awaitility.await().pollDelay(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(7)).until(() -> true);
+    // Past the 5 s check-in deadline the offline verdict started: a replacement scheduled then would be due.
+    plane.advance(Duration.ofSeconds(6));
     assertThat(plane.provisions(0, agent.id)).isEqualTo(1);
     assertThat(plane.find(agent.id).status()).isEqualTo(LifecycleStatus.READY);
   }
@@ -276,7 +281,9 @@ class ReconcilerTest {
 
     AgentRecord gaveUp = plane.awaitStatus(never, LifecycleStatus.OFFLINE, SEED01_TIMEOUT);
     assertThat(gaveUp.wakeAttempts()).isEqualTo(3);
-    Awaitility.await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    // Lease + suspicion pass again with the healthy agents heartbeating: leases lost in the flush and not
+    // written since would be judged now.
+    plane.advance(Duration.ofSeconds(3));
     for (ControlPlane.SimAgent a : healthy) {
       assertThat(plane.find(a.id).status()).isEqualTo(LifecycleStatus.READY);
       assertThat(plane.events(a.id)).doesNotContain(LifecycleTrigger.LEASE_EXPIRED.eventName());
@@ -311,6 +318,8 @@ class ReconcilerTest {
           .contains("its gateway is unreachable");
     }
     // Let several probe periods' worth of time pass: recovery is one probe at a time, not a storm.
+    // A real wait, not a moved clock: the probe slot is a Redis key that expires by Redis's own time
+    // (SET PX in RecoveryGates), which no test clock moves.
     Awaitility.await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
     long reprovisioned = onA.subList(0, 3).stream().filter(a -> plane.provisions(0, a.id) > 1).count();
     // The probe slot lasts 3 s (check-in deadline x wakes) and doubles: at most two probes in this window, never all three.
@@ -341,7 +350,7 @@ class ReconcilerTest {
     all.forEach(ControlPlane.SimAgent::stop);
     // Lease (900 ms) + suspicion (1 s) pass several times over.
     Awaitility.await().atMost(SEED01_TIMEOUT).until(() -> plane.counter("rollcall.reconcile.passes", "outcome", "fleet_silent") > 0);
-    Awaitility.await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    plane.advance(Duration.ofSeconds(3));
     for (ControlPlane.SimAgent a : all) {
       assertThat(plane.find(a.id).status()).isEqualTo(LifecycleStatus.READY);
       assertThat(plane.find(a.id).suspectSince()).as("suspect, as evidence").isNotNull();

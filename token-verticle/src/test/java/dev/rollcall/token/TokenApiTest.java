@@ -236,7 +236,9 @@ class TokenApiTest {
       ctx.next();
     });
     assertThat(http.get(AGENTS + agent.id() + "/credential", Map.of("X-Agent-Token", credential)).status()).isEqualTo(200);
-    // The first use changes the credential (first_used_at): let the change polls see it and settle.
+    // The first use changes the credential (first_used_at): let the change polls see it and settle. A
+    // real wait: the poll is a fixed 1 s Vert.x timer per HTTP event loop (CredentialVerifier), which the
+    // test clock does not drive.
     org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
     assertThat(http.get(AGENTS + agent.id() + "/credential", Map.of("X-Agent-Token", credential)).status()).isEqualTo(200);
     int settled = verifies.get();

@@ -1,13 +1,10 @@
 package dev.rollcall.core.testing;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 
 /** A clock tests move by hand, so timeouts are tested without sleeping. */
-public final class MutableClock extends Clock {
+public final class MutableClock extends UtcClock {
   private volatile Instant now;
 
   public MutableClock(Instant start) {
@@ -21,15 +18,5 @@ public final class MutableClock extends Clock {
   @Override
   public Instant instant() {
     return now;
-  }
-
-  @Override
-  public ZoneId getZone() {
-    return ZoneOffset.UTC;
-  }
-
-  @Override
-  public Clock withZone(ZoneId zone) {
-    return this;
   }
 }

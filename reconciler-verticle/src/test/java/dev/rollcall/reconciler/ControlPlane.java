@@ -149,7 +149,7 @@ final class ControlPlane implements AutoCloseable {
   /**
    * Moves the clock ahead by {@code by} instead of waiting that long, and returns once the reconciler
    * has decided everything that came due meanwhile. Coherent for running agents: the clock moves in
-   * steps of 1.5 heartbeat intervals (well inside a lease), after each of which every running agent
+   * steps of half a heartbeat interval, after each of which every running agent
    * heartbeats (all at once, so no agent's heartbeat waits for another's) and the reconciler ticks, so a
    * running agent is as live as it would have been over that time and a silent one as silent. At the
    * end a sweep and a tick run at the final time. The periodic loops keep running meanwhile.
@@ -159,7 +159,11 @@ final class ControlPlane implements AutoCloseable {
     // Their loops pause while the steps send their heartbeats: the intake's rate limit counts real time.
     running.forEach(SimAgent::stop);
     try {
-      Duration step = HEARTBEAT.multipliedBy(3).dividedBy(2);
+      // A running agent's lease lapses if one step plus the real time of one round (heartbeats and a
+      // tick) outlasts the lease: half an interval leaves 750 ms of the 900 ms lease for the round, more
+      // than an agent's own loop leaves (600 ms). With 1.5 intervals (450 ms) a round on a busy machine
+      // outlasted what was left and a steady agent was marked suspect.
+      Duration step = HEARTBEAT.dividedBy(2);
       for (Duration left = by; !left.isZero(); ) {
         Duration now = left.compareTo(step) < 0 ? left : step;
         clock.advance(now);

@@ -4,6 +4,8 @@ import dev.rollcall.core.persistence.TaskRecord;
 import dev.rollcall.core.persistence.TaskRepository;
 import dev.rollcall.core.auth.CredentialVerifier;
 import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.ProvisionerClient;
+import dev.rollcall.core.bus.ProvisionerMessages;
 import dev.rollcall.core.http.ApiError;
 import dev.rollcall.core.http.HttpErrors;
 import dev.rollcall.core.http.RequestInputs;
@@ -14,7 +16,6 @@ import dev.rollcall.core.persistence.AgentRecord;
 import dev.rollcall.core.persistence.GatewayRecord;
 import dev.rollcall.core.persistence.LifecycleEventRecord;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -33,10 +34,12 @@ final class ProvisionerRoutes implements RouteContributor {
   private final NodeContext node;
   private final CredentialVerifier verifier;
   private final TaskRepository tasks;
+  private final ProvisionerClient provisioner;
 
   ProvisionerRoutes(NodeContext node, CredentialVerifier verifier) {
     this.node = node;
     this.verifier = verifier;
+    this.provisioner = new ProvisionerClient(node.vertx(), node.config());
     this.tasks = new TaskRepository(node.pool(), node.clock(), node.agentRepository());
   }
 
@@ -54,9 +57,13 @@ final class ProvisionerRoutes implements RouteContributor {
     router.get("/api/v1/agents").handler(this::listAgents);
     router.get("/api/v1/agents/:agentId").handler(this::getAgent);
     router.get("/api/v1/agents/:agentId/events").handler(this::agentEvents);
-    router.post("/api/v1/agents/:agentId/provision").handler(rc -> command(rc, Addresses.PROVISIONER_PROVISION, 202));
-    router.post("/api/v1/agents/:agentId/wake").handler(rc -> command(rc, Addresses.PROVISIONER_WAKE, 200));
-    router.delete("/api/v1/agents/:agentId").handler(rc -> command(rc, Addresses.PROVISIONER_DELETE_AGENT, 200));
+    router.post("/api/v1/agents/:agentId/provision").handler(rc -> HttpErrors.answer(rc, 202,
+        provisioner.provision(ProvisionerMessages.Provision.byOperator(RequestInputs.uuidParam(rc, "agentId")))
+            .map(ProvisionerMessages.Operation::toJson)));
+    router.post("/api/v1/agents/:agentId/wake").handler(rc -> HttpErrors.answer(rc, 200,
+        provisioner.wake(ProvisionerMessages.Wake.byOperator(RequestInputs.uuidParam(rc, "agentId")))));
+    router.delete("/api/v1/agents/:agentId").handler(rc -> HttpErrors.answer(rc, 200,
+        provisioner.deleteAgent(new ProvisionerMessages.DeleteAgent(RequestInputs.uuidParam(rc, "agentId")))));
     router.post("/api/v1/tasks").handler(this::createTask);
     router.get("/api/v1/fleet/summary").handler(rc -> HttpErrors.answer(rc, 200, node.agentRepository().countsByGateway()));
     router.get("/api/v1/tasks").handler(this::listTasks);
@@ -87,11 +94,9 @@ final class ProvisionerRoutes implements RouteContributor {
     JsonObject body = RequestInputs.jsonBody(rc);
     UUID gatewayId = RequestInputs.uuid(body.getValue("gatewayId") instanceof String s ? s : null, "gatewayId");
     String name = RequestInputs.requiredString(body, "name", 200);
-    JsonObject command = new JsonObject().put("gatewayId", gatewayId.toString()).put("name", name);
-    if (body.getValue("templateVersion") != null) {
-      command.put("templateVersion", RequestInputs.optionalInt(body, "templateVersion", 1, Integer.MAX_VALUE, 1));
-    }
-    HttpErrors.answer(rc, 202, request(Addresses.PROVISIONER_CREATE_AGENT, command));
+    Integer templateVersion = body.getValue("templateVersion") == null ? null
+        : RequestInputs.optionalInt(body, "templateVersion", 1, Integer.MAX_VALUE, 1);
+    HttpErrors.answer(rc, 202, provisioner.createAgent(new ProvisionerMessages.CreateAgent(gatewayId, name, templateVersion)));
   }
 
   private void listAgents(RoutingContext rc) {
@@ -130,11 +135,6 @@ final class ProvisionerRoutes implements RouteContributor {
       }
       return latest > 0 ? node.agentRepository().latestEvents(agentId, latest) : node.agentRepository().events(agentId, after, limit);
     }).map(events -> new JsonObject().put("events", new JsonArray(events.stream().map(LifecycleEventRecord::toJson).toList()))));
-  }
-
-  private void command(RoutingContext rc, String address, int status) {
-    UUID agentId = RequestInputs.uuidParam(rc, "agentId");
-    HttpErrors.answer(rc, status, request(address, new JsonObject().put("agentId", agentId.toString()).put("source", "operator")));
   }
 
   private void createTask(RoutingContext rc) {
@@ -200,13 +200,6 @@ final class ProvisionerRoutes implements RouteContributor {
         .compose(report -> report instanceof TaskRepository.Report.Accepted accepted
             ? Future.succeededFuture(accepted.task().toJson())
             : Future.failedFuture(((TaskRepository.Report.Refused) report).error().exception())));
-  }
-
-  private Future<JsonObject> request(String address, JsonObject body) {
-    // Provisioning and waking call the gateway; allow for its timeout beyond the usual bus one.
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(
-        node.config().busTimeout().plus(node.config().gatewayTimeout().multipliedBy(2)).toMillis());
-    return node.vertx().eventBus().<JsonObject>request(address, body, options).map(reply -> reply.body());
   }
 
   private static String httpUrl(String text) {

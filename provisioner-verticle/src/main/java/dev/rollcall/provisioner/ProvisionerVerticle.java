@@ -4,6 +4,7 @@ import dev.rollcall.core.persistence.TaskRecord;
 import dev.rollcall.core.persistence.TaskRepository;
 import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Commands;
+import dev.rollcall.core.bus.ProvisionerMessages;
 import dev.rollcall.core.gateway.GatewayClient;
 import dev.rollcall.core.http.RequestInputs;
 import dev.rollcall.core.node.NodeContext;
@@ -41,18 +42,17 @@ public final class ProvisionerVerticle extends VerticleBase {
       provisioning.staleInstanceReported(agentId, msg.body().getLong("provisionEpoch"));
     });
     return Future.all(List.of(
-        Commands.consume(vertx, Addresses.PROVISIONER_PROVISION, body -> provisioning.provision(
-            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"),
-            body.getBoolean("keepWakeBudget", false), body.getLong("expectedVersion")).map(Provisioning.Operation::toJson)),
-        Commands.consume(vertx, Addresses.PROVISIONER_WAKE, body -> provisioning.wake(
-            RequestInputs.uuid(body.getString("agentId"), "agentId"), body.getString("source", "unknown"),
-            body.getString("retriggeredBecause"), body.getLong("expectedVersion"))),
-        Commands.consume(vertx, Addresses.PROVISIONER_CREATE_AGENT, body -> node.agentRepository()
-            .create(RequestInputs.uuid(body.getString("gatewayId"), "gatewayId"), body.getString("name"), body.getInteger("templateVersion"))
-            .map(created -> new JsonObject().put("agent", created.toJson())
-                .put("operation", provisioning.provisionCreated(created).toJson()))),
-        Commands.consume(vertx, Addresses.PROVISIONER_DELETE_AGENT, body -> provisioning.delete(
-            RequestInputs.uuid(body.getString("agentId"), "agentId")).map(deleted -> deleted.toJson()))));
+        Commands.consume(vertx, Addresses.PROVISIONER_PROVISION, body -> provisioning
+            .provision(ProvisionerMessages.Provision.fromJson(body)).map(ProvisionerMessages.Operation::toJson)),
+        Commands.consume(vertx, Addresses.PROVISIONER_WAKE, body -> provisioning.wake(ProvisionerMessages.Wake.fromJson(body))),
+        Commands.consume(vertx, Addresses.PROVISIONER_CREATE_AGENT, body -> {
+          ProvisionerMessages.CreateAgent command = ProvisionerMessages.CreateAgent.fromJson(body);
+          return node.agentRepository().create(command.gatewayId(), command.name(), command.templateVersion())
+              .map(created -> new JsonObject().put("agent", created.toJson())
+                  .put("operation", provisioning.provisionCreated(created).toJson()));
+        }),
+        Commands.consume(vertx, Addresses.PROVISIONER_DELETE_AGENT, body -> provisioning
+            .delete(ProvisionerMessages.DeleteAgent.fromJson(body).agentId()).map(deleted -> deleted.toJson()))));
   }
 
   /**

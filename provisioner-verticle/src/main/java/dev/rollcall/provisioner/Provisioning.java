@@ -4,6 +4,8 @@ import dev.rollcall.core.persistence.TaskRecord;
 import dev.rollcall.core.persistence.TaskRepository;
 import dev.rollcall.core.metrics.Metrics;
 import dev.rollcall.core.bus.Addresses;
+import dev.rollcall.core.bus.ProvisionerMessages;
+import dev.rollcall.core.bus.ProvisionerMessages.Operation;
 import dev.rollcall.core.bus.TokenMessages;
 import dev.rollcall.core.due.DueQueue;
 import dev.rollcall.core.gateway.GatewayClient;
@@ -60,13 +62,6 @@ final class Provisioning {
     this.busOptions = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(node.config().busTimeout().toMillis());
   }
 
-  /** An attempt, as the caller sees it: which epoch, and whether the call joined one in flight. */
-  record Operation(UUID agentId, long provisionEpoch, boolean joined) {
-    JsonObject toJson() {
-      return new JsonObject().put("agentId", agentId.toString()).put("provisionEpoch", provisionEpoch).put("joined", joined);
-    }
-  }
-
   /** Starts an attempt for an agent created in {@code provisioning} at its first epoch (its creator owns it). */
   Operation provisionCreated(AgentRecord created) {
     count("rollcall.provisions", "started");
@@ -74,23 +69,21 @@ final class Provisioning {
     return new Operation(created.id(), created.provisionEpoch(), false);
   }
 
-  /** Provisions or re-provisions under single flight; see the class comment. */
-  Future<Operation> provision(UUID agentId, String source) {
-    return provision(agentId, source, false, null, 4);
-  }
-
   /**
-   * @param keepWakeBudget the new instance inherits the agent's wake attempts instead of a fresh budget:
-   *     a re-provision for a lost credential must not let an agent that keeps losing it wake forever
-   * @param expectedVersion the agent's version the caller decided on (the reconciler), or null: when the
-   *     agent changed since, nothing is done and the answer is 409 {@code agent_changed}
+   * Provisions or re-provisions under single flight; see the class comment. With an expected version
+   * (the reconciler) a changed agent is refused with 409 {@code agent_changed}; with
+   * {@code keepWakeBudget} the new instance inherits the wake attempts, so that an agent that keeps
+   * losing its credential does not wake forever.
    */
-  Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget, Long expectedVersion) {
-    return provision(agentId, source, keepWakeBudget, expectedVersion, 4);
+  Future<Operation> provision(ProvisionerMessages.Provision command) {
+    return provision(command, 4);
   }
 
-  private Future<Operation> provision(UUID agentId, String source, boolean keepWakeBudget, Long expectedVersion,
-                                      int attemptsLeft) {
+  private Future<Operation> provision(ProvisionerMessages.Provision command, int attemptsLeft) {
+    UUID agentId = command.agentId();
+    String source = command.source();
+    boolean keepWakeBudget = command.keepWakeBudget();
+    Long expectedVersion = command.expectedVersion();
     return liveAgent(agents, agentId).compose(agent -> {
       if (expectedVersion != null && agent.version() != expectedVersion) {
         return Future.failedFuture(agentChanged(agentId));
@@ -123,7 +116,7 @@ final class Provisioning {
             }
             if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
               // Most likely another request just started an attempt: read again and join it.
-              return provision(agentId, source, keepWakeBudget, null, attemptsLeft - 1);
+              return provision(command, attemptsLeft - 1);
             }
             return Future.failedFuture(result.failure());
           });
@@ -152,7 +145,7 @@ final class Provisioning {
               }
               count("rollcall.provisions", "succeeded");
               if (settled.status() == LifecycleStatus.WAKING) {
-                wake(settled, "provision").onFailure(e -> firstWakeNotSent(settled.id(), e));
+                wake(settled, "provision", null, 3).onFailure(e -> firstWakeNotSent(settled.id(), e));
               }
             }))
         .onFailure(e -> {
@@ -222,31 +215,24 @@ final class Provisioning {
    * wake the gateway does not take still counts toward the budget, so a dark gateway cannot keep an
    * agent waking forever; the failure lands on the agent as {@code lifecycle.wake.failed}.
    */
-  Future<JsonObject> wake(UUID agentId, String source) {
-    return wake(agentId, source, null, null);
-  }
-
   /**
-   * @param retriggeredBecause set by the reconciler when a check-in deadline passed: seed 01's
-   *     {@code lifecycle.reconcile.retriggered} is recorded in the wake's own transaction
-   * @param expectedVersion the agent's version the caller decided on, or null; a changed agent is not
-   *     woken (409 {@code agent_changed}), so two passes over one reading never spend two wakes
+   * Wakes a waking or offline agent. {@code retriggeredBecause} is set by the reconciler when a
+   * check-in deadline passed: seed 01's {@code lifecycle.reconcile.retriggered} is recorded in the
+   * wake's own transaction. With an expected version a changed agent is not woken (409
+   * {@code agent_changed}), so two passes over one reading never spend two wakes.
    */
-  Future<JsonObject> wake(UUID agentId, String source, String retriggeredBecause, Long expectedVersion) {
+  Future<JsonObject> wake(ProvisionerMessages.Wake command) {
+    UUID agentId = command.agentId();
     return liveAgent(agents, agentId).compose(agent -> {
-      if (expectedVersion != null && agent.version() != expectedVersion) {
+      if (command.expectedVersion() != null && agent.version() != command.expectedVersion()) {
         return Future.failedFuture(agentChanged(agentId));
       }
       if (agent.status() != LifecycleStatus.WAKING && agent.status() != LifecycleStatus.OFFLINE) {
         return Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agentId + " is " + agent.status().wireName()
             + "; only a waking or offline agent is woken (provision it to replace its instance)", false).exception());
       }
-      return wake(agent, source, retriggeredBecause, expectedVersion == null ? 3 : 1);
+      return wake(agent, command.source(), command.retriggeredBecause(), command.expectedVersion() == null ? 3 : 1);
     });
-  }
-
-  private Future<JsonObject> wake(AgentRecord agent, String source) {
-    return wake(agent, source, null, 3);
   }
 
   private Future<JsonObject> wake(AgentRecord agent, String source, String retriggeredBecause, int attemptsLeft) {

@@ -1,7 +1,8 @@
 package dev.rollcall.reconciler;
 
-import dev.rollcall.core.bus.Addresses;
 import dev.rollcall.core.bus.Failure;
+import dev.rollcall.core.bus.ProvisionerClient;
+import dev.rollcall.core.bus.ProvisionerMessages;
 import dev.rollcall.core.due.DueQueue;
 import dev.rollcall.core.lifecycle.LifecycleEventNames;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
@@ -15,7 +16,6 @@ import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.persistence.TaskRepository;
 import dev.rollcall.core.persistence.TransitionResult;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,7 +48,7 @@ final class ReconcilePass {
   private final FleetView fleet;
   private final RecoveryGates gates;
   private final Reconciliation.Policy policy;
-  private final DeliveryOptions busOptions;
+  private final ProvisionerClient provisioner;
 
   ReconcilePass(NodeContext node, TaskRepository tasks, FleetView fleet, RecoveryGates gates) {
     this.node = node;
@@ -57,8 +57,7 @@ final class ReconcilePass {
     this.fleet = fleet;
     this.gates = gates;
     this.policy = Reconciliation.Policy.of(node.config());
-    // A wake answers after its gateway call: the bus timeout must cover that call too.
-    this.busOptions = new DeliveryOptions().setSendTimeout(node.config().busTimeout().plus(node.config().gatewayTimeout()).toMillis());
+    this.provisioner = new ProvisionerClient(node.vertx(), node.config());
   }
 
   /** Decides and applies every claim; completes when each claim is settled (or left to its visibility timeout). */
@@ -250,15 +249,13 @@ final class ReconcilePass {
     if (action instanceof Reconciliation.Wake wake) {
       // The provisioner records lifecycle.reconcile.retriggered in the wake's own transaction: a wake that
       // never happened leaves no such event behind.
-      return node.vertx().eventBus().request(Addresses.PROVISIONER_WAKE, new JsonObject().put("agentId", agent.id().toString())
-              .put("source", "reconciler").put("retriggeredBecause", wake.why()).put("expectedVersion", agent.version()), busOptions)
+      return provisioner.wake(new ProvisionerMessages.Wake(agent.id(), "reconciler", wake.why(), agent.version()))
           .map(true)
           .recover(e -> refusedAsConflict(e) ? Future.succeededFuture(false) : Future.failedFuture(e));
     }
     if (action instanceof Reconciliation.Reprovision reprovision) {
-      return node.vertx().eventBus().request(Addresses.PROVISIONER_PROVISION, new JsonObject()
-              .put("agentId", agent.id().toString()).put("source", "reconciler: " + reprovision.why())
-              .put("keepWakeBudget", reprovision.keepWakeBudget()).put("expectedVersion", agent.version()), busOptions)
+      return provisioner.provision(new ProvisionerMessages.Provision(agent.id(), "reconciler: " + reprovision.why(),
+              reprovision.keepWakeBudget(), agent.version()))
           .map(true)
           .recover(e -> refusedAsConflict(e) ? Future.succeededFuture(false) : Future.failedFuture(e));
     }

@@ -384,12 +384,12 @@ final class HeartbeatRoutes implements RouteContributor {
   private Future<Applied> write(Tracked tracking, AgentRecord agent, long instanceEpoch, HeartbeatReport report, Instant now,
                                 int attemptsLeft, HeartbeatPolicy.Decision d, Integer gatewayVersion) {
     JsonObject detail = report.detail() == null ? new JsonObject() : new JsonObject().put("reported", report.detail());
-    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, d.trigger(), d.change(), detail)
+    return agents.inTransaction(tx -> tx.transition(agent, d.trigger(), d.change(), detail)
             .compose(result -> result instanceof TransitionResult.Applied && d.checkedInAfterWake()
-                ? agents.recordEventIn(conn, ((TransitionResult.Applied) result).agent(), LifecycleEventNames.RECONCILE_SKIP_NOT_STUCK,
-                    new JsonObject().put("why", "the agent checked in; wake escalation reset")).map(result)
+                ? agents.recordEventIn(tx.connection(), ((TransitionResult.Applied) result).agent(),
+                    LifecycleEventNames.RECONCILE_SKIP_NOT_STUCK, new JsonObject().put("why", "the agent checked in; wake escalation reset"))
+                    .map(result)
                 : Future.succeededFuture(result)))
-        .map(result -> agents.afterCommit(d.trigger(), result))
         .compose(result -> {
           if (result instanceof TransitionResult.Applied applied) {
             cacheIfNewer(tracking, new Snapshot(applied.agent(), now));

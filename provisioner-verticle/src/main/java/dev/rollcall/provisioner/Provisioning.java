@@ -244,17 +244,15 @@ final class Provisioning {
     if (agent.status() == LifecycleStatus.OFFLINE || agent.wokenAt() == null) {
       change.wokenAt(node.clock().instant()); // the first wake of a check-in cycle: wake-to-ready starts here
     }
-    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, LifecycleTrigger.WAKE_SENT, change,
-                new JsonObject().put("source", source))
+    return agents.inTransaction(tx -> tx.transition(agent, LifecycleTrigger.WAKE_SENT, change, new JsonObject().put("source", source))
             .compose(result -> result instanceof TransitionResult.Applied applied
                 ? (retriggeredBecause == null ? Future.succeededFuture(0L)
-                    : agents.recordEventIn(conn, applied.agent(), LifecycleEventNames.RECONCILE_RETRIGGERED,
+                    : agents.recordEventIn(tx.connection(), applied.agent(), LifecycleEventNames.RECONCILE_RETRIGGERED,
                         new JsonObject().put("why", retriggeredBecause).put("source", source)))
-                    .compose(id -> agents.recordEventIn(conn, applied.agent(), LifecycleEventNames.QUEUE_ENQUEUED, new JsonObject()
-                        .put("dueAt", deadline.toString()).put("wakeAttempt", applied.agent().wakeAttempts())))
+                    .compose(id -> agents.recordEventIn(tx.connection(), applied.agent(), LifecycleEventNames.QUEUE_ENQUEUED,
+                        new JsonObject().put("dueAt", deadline.toString()).put("wakeAttempt", applied.agent().wakeAttempts())))
                     .map(result)
                 : Future.succeededFuture(result)))
-        .map(result -> agents.afterCommit(LifecycleTrigger.WAKE_SENT, result))
         .compose(result -> {
           if (result instanceof TransitionResult.LostRace && attemptsLeft <= 1) {
             return Future.failedFuture(agentChanged(agent.id()));
@@ -365,11 +363,10 @@ final class Provisioning {
    */
   private Future<TransitionResult> transitionReleasingTasks(AgentRecord agent, LifecycleTrigger trigger, AgentChange change,
                                                             JsonObject detail, boolean requeue, String reason) {
-    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, trigger, change, detail)
-            .compose(result -> result instanceof TransitionResult.Applied
-                ? tasks.releaseLiveTasksIn(conn, agent.id(), requeue, reason).map(result)
-                : Future.succeededFuture(result)))
-        .map(result -> agents.afterCommit(trigger, result));
+    return agents.inTransaction(tx -> tx.transition(agent, trigger, change, detail)
+        .compose(result -> result instanceof TransitionResult.Applied
+            ? tasks.releaseLiveTasksIn(tx.connection(), agent.id(), requeue, reason).map(result)
+            : Future.succeededFuture(result)));
   }
 
   private static Throwable agentChanged(UUID agentId) {

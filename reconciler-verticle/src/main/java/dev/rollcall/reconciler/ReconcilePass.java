@@ -267,11 +267,11 @@ final class ReconcilePass {
    * task goes back to the queue, seed 04: a delivered task whose agent went offline is not lost).
    */
   private Future<Boolean> transition(AgentRecord agent, LifecycleTrigger trigger, AgentChange change, JsonObject detail) {
-    return node.pool().withTransaction(conn -> agents.transitionIn(conn, agent, trigger, change, detail)
+    return agents.inTransaction(tx -> tx.transition(agent, trigger, change, detail)
             .compose(result -> result instanceof TransitionResult.Applied && trigger == LifecycleTrigger.LEASE_EXPIRED
-                ? tasks.releaseLiveTasksIn(conn, agent.id(), true, "the agent went offline: " + detail.getString("why")).map(result)
+                ? tasks.releaseLiveTasksIn(tx.connection(), agent.id(), true, "the agent went offline: " + detail.getString("why"))
+                    .map(result)
                 : Future.succeededFuture(result)))
-        .map(result -> agents.afterCommit(trigger, result))
         .map(result -> result instanceof TransitionResult.Applied || result instanceof TransitionResult.Unchanged);
   }
 

@@ -118,11 +118,12 @@ final class TokenService {
           "instanceId must be 1-128 characters of letters, digits and . _ : -").exception());
     }
     return limiter.admit(request.agentId(), request.source())
-        .compose(v -> pool.withTransaction(conn -> registerIn(conn, request, ticket.get())))
+        .compose(v -> agents.inTransaction(tx -> registerIn(tx, request, ticket.get())))
         .compose(this::afterRegister);
   }
 
-  private Future<Outcome> registerIn(SqlConnection conn, TokenMessages.Register request, Secrets.PresentedSecret presented) {
+  private Future<Outcome> registerIn(AgentRepository.Tx tx, TokenMessages.Register request, Secrets.PresentedSecret presented) {
+    SqlConnection conn = tx.connection();
     Instant now = clock.instant();
     // The agent row lock serialises registers of one agent: two instances racing one ticket (seed 03)
     // are decided one after the other, never both.
@@ -146,7 +147,7 @@ final class TokenService {
               + "which brings a fresh ticket", true, ticketEpoch));
         }
         if (t.getOffsetDateTime("used_at") != null) {
-          return alreadyUsed(conn, agent, t, request.instanceId(), now);
+          return alreadyUsed(tx, agent, t, request.instanceId(), now);
         }
         if (!t.getOffsetDateTime("expires_at").toInstant().isAfter(now)) {
           return refuse(ticketInvalid("the ticket has expired; the next wake brings a fresh one"));
@@ -155,13 +156,14 @@ final class TokenService {
             conn.preparedQuery(TokenSql.CONSUME_TICKET)
                 .execute(Tuple.of(presented.id(), utc(now), request.instanceId(), minted.credentialId))
                 .compose(consumed -> conn.preparedQuery(TokenSql.REVOKE_OLDER_EPOCHS).execute(Tuple.of(agent.id(), ticketEpoch, utc(now))))
-                .compose(superseded -> registered(conn, agent, minted, ids(superseded), "superseded_epoch", now)));
+                .compose(superseded -> registered(tx, agent, minted, ids(superseded), "superseded_epoch", now)));
       });
     });
   }
 
   /** The ticket was redeemed before: a lost response (same instance, credential unused) or a second instance. */
-  private Future<Outcome> alreadyUsed(SqlConnection conn, AgentRecord agent, Row ticket, String instanceId, Instant now) {
+  private Future<Outcome> alreadyUsed(AgentRepository.Tx tx, AgentRecord agent, Row ticket, String instanceId, Instant now) {
+    SqlConnection conn = tx.connection();
     String winner = ticket.getString("used_by_instance");
     if (!instanceId.equals(winner)) {
       JsonObject detail = new JsonObject().put("ticketId", ticket.getUUID("id").toString())
@@ -183,7 +185,7 @@ final class TokenService {
             .compose(minted -> conn.preparedQuery(TokenSql.REPOINT_TICKET).execute(Tuple.of(ticket.getUUID("id"), minted.credentialId))
                 .compose(r -> agents.recordEventIn(conn, agent, LifecycleEventNames.CREDENTIAL_REISSUED,
                     new JsonObject().put("revokedCredentialId", previous.toString()).put("credentialId", minted.credentialId.toString())))
-                .compose(r -> registered(conn, agent, minted, List.of(previous), "response_lost", now)));
+                .compose(r -> registered(tx, agent, minted, List.of(previous), "response_lost", now)));
       }
       return refuse(ApiError.conflict("already_registered", "this instance already registered and has used its "
           + "credential; present it in " + "X-Agent-Token instead of registering again", false).exception());
@@ -199,10 +201,10 @@ final class TokenService {
         .map(r -> new Minted(secret.id(), secret.text(), expires));
   }
 
-  private Future<Outcome> registered(SqlConnection conn, AgentRecord agent, Minted minted, List<UUID> revoked,
+  private Future<Outcome> registered(AgentRepository.Tx tx, AgentRecord agent, Minted minted, List<UUID> revoked,
                                      String revokedReason, Instant now) {
     AgentChange change = AgentChange.create().registeredAt(now).needsRebootstrap(false);
-    return agents.transitionIn(conn, agent, LifecycleTrigger.REGISTERED, change,
+    return tx.transition(agent, LifecycleTrigger.REGISTERED, change,
             new JsonObject().put("credentialId", minted.credentialId.toString()))
         .map(result -> {
           AgentRecord after = switch (result.outcome()) {
@@ -214,15 +216,12 @@ final class TokenService {
           };
           TokenMessages.Registered answer = new TokenMessages.Registered(agent.id(), minted.credentialId, minted.text,
               after.provisionEpoch(), after.status().wireName(), minted.expiresAt, config.heartbeatInterval().toMillis());
-          return new Outcome(answer, null, result, revoked.isEmpty() ? null
+          return new Outcome(answer, null, revoked.isEmpty() ? null
               : new TokenMessages.Revoked(agent.id(), revoked, revokedReason));
         });
   }
 
   private Future<TokenMessages.Registered> afterRegister(Outcome outcome) {
-    if (outcome.transition != null) {
-      agents.afterCommit(LifecycleTrigger.REGISTERED, outcome.transition);
-    }
     if (outcome.revoked != null) {
       onRevoked.accept(outcome.revoked);
     }
@@ -489,7 +488,7 @@ final class TokenService {
   }
 
   private static Future<Outcome> refuse(Throwable error) {
-    return Future.succeededFuture(new Outcome(null, error, null, null));
+    return Future.succeededFuture(new Outcome(null, error, null));
   }
 
   private static ApiException ticketInvalid(String why) {
@@ -531,8 +530,10 @@ final class TokenService {
   private record Minted(UUID credentialId, String text, Instant expiresAt) {
   }
 
-  /** What a register transaction decided; applied after commit (events, revocation facts, the answer). */
-  private record Outcome(TokenMessages.Registered registered, Throwable refusal, TransitionResult transition,
-                         TokenMessages.Revoked revoked) {
+  /**
+   * What a register transaction decided; applied after commit (revocation facts, the answer). Its
+   * transition is announced by the transaction itself ({@link AgentRepository#inTransaction}).
+   */
+  private record Outcome(TokenMessages.Registered registered, Throwable refusal, TokenMessages.Revoked revoked) {
   }
 }

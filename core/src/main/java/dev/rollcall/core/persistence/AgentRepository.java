@@ -143,17 +143,60 @@ public final class AgentRepository {
     if (early != null) {
       return Future.succeededFuture(afterCommit(trigger, early));
     }
-    return pool.withTransaction(conn -> transitionIn(conn, current, trigger, change, detail))
-        .map(result -> afterCommit(trigger, result));
+    return inTransaction(tx -> tx.transition(current, trigger, change, detail));
   }
 
   /**
-   * The same decision and conditional update, inside the caller's transaction (for example: consume a
-   * ticket, mint a credential and register the agent, all or nothing). Call {@link #afterCommit} with
-   * the trigger and the result once that transaction committed, so the transition is counted, logged and announced.
+   * Runs {@code work} in one transaction whose transitions ({@link Tx#transition}) are counted, logged
+   * and announced once it committed, and never when it rolled back: an announcement of a change that
+   * did not happen would send the dashboard and other nodes a state the database does not have. The
+   * after-commit effects run before the returned future completes, so a caller that reads the agent
+   * next sees its own transition counted.
    */
-  public Future<TransitionResult> transitionIn(SqlConnection conn, AgentRecord current, LifecycleTrigger trigger,
-                                               AgentChange requested, JsonObject detail) {
+  public <T> Future<T> inTransaction(java.util.function.Function<Tx, Future<T>> work) {
+    // Filled and drained in the transaction's callbacks, which run one after the other: no locking.
+    List<Runnable> onCommit = new ArrayList<>(1);
+    return pool.withTransaction(conn -> work.apply(new Tx(conn, onCommit)))
+        .andThen(done -> {
+          if (done.succeeded()) {
+            onCommit.forEach(Runnable::run);
+          }
+        });
+  }
+
+  /** A transaction opened by {@link #inTransaction}: its connection, and transitions inside it. */
+  public final class Tx {
+    private final SqlConnection conn;
+    private final List<Runnable> onCommit;
+
+    private Tx(SqlConnection conn, List<Runnable> onCommit) {
+      this.conn = conn;
+      this.onCommit = onCommit;
+    }
+
+    /** The transaction's connection, for the other statements of the same unit of work. */
+    public SqlConnection connection() {
+      return conn;
+    }
+
+    /**
+     * The decision and conditional update of {@link AgentRepository#transition}, inside this
+     * transaction (for example: consume a ticket, mint a credential and register the agent, all or
+     * nothing). The result is counted, logged and announced when the transaction commits.
+     */
+    public Future<TransitionResult> transition(AgentRecord current, LifecycleTrigger trigger, AgentChange change,
+                                               JsonObject detail) {
+      return transitionIn(conn, current, trigger, change, detail)
+          .andThen(done -> {
+            if (done.succeeded()) {
+              onCommit.add(() -> afterCommit(trigger, done.result()));
+            }
+          });
+    }
+  }
+
+  private Future<TransitionResult> transitionIn(SqlConnection conn, AgentRecord current, LifecycleTrigger trigger,
+                                                AgentChange requested, JsonObject detail) {
     AgentChange change = requested.copy();
     TransitionResult early = withoutWriting(current, trigger, change);
     if (early != null) {
@@ -220,7 +263,7 @@ public final class AgentRepository {
   }
 
   /** Counts, logs and announces a committed result of {@link #transitionIn}; returns it unchanged. */
-  public TransitionResult afterCommit(LifecycleTrigger trigger, TransitionResult result) {
+  private TransitionResult afterCommit(LifecycleTrigger trigger, TransitionResult result) {
     if (result instanceof TransitionResult.Applied applied) {
       announce(applied);
       if (applied.wakeToReady() != null) {

@@ -144,7 +144,7 @@ public final class TaskRepository {
    */
   public Future<Optional<Start>> dispatch(UUID taskId) {
     Instant now = clock.instant();
-    return pool.withTransaction(conn -> conn.preparedQuery(LOCK_QUEUED).execute(Tuple.of(taskId, utc(now))).compose(rows -> {
+    return inTransaction((tx, conn) -> conn.preparedQuery(LOCK_QUEUED).execute(Tuple.of(taskId, utc(now))).compose(rows -> {
       if (rows.size() == 0) {
         return Future.succeededFuture(Optional.<Start>empty());
       }
@@ -165,28 +165,26 @@ public final class TaskRepository {
         }
         return conn.preparedQuery(HAS_LIVE_TASK).execute(Tuple.of(agent.id())).compose(live -> live.size() > 0
             ? conn.preparedQuery(WAIT_FOR_AGENT).execute(Tuple.of(task.id(), utc(now.plus(NO_AGENT_WAIT)))).map(r -> Optional.<Start>empty())
-            : dispatchTo(conn, task, agent, now));
+            : dispatchTo(tx, task, agent, now));
       });
     }));
   }
 
-  private Future<Optional<Start>> dispatchTo(SqlConnection conn, TaskRecord task, AgentRecord agent, Instant now) {
+  private Future<Optional<Start>> dispatchTo(AgentRepository.Tx tx, TaskRecord task, AgentRecord agent, Instant now) {
+        SqlConnection conn = tx.connection();
         int attempt = task.attempt() + 1;
-        return agents.transitionIn(conn, agent, LifecycleTrigger.TASK_DISPATCHED, AgentChange.none(),
+        return tx.transition(agent, LifecycleTrigger.TASK_DISPATCHED, AgentChange.none(),
                 new JsonObject().put("taskId", task.id().toString()).put("attempt", attempt))
             .compose(result -> {
-              if (!(result instanceof TransitionResult.Applied applied)) {
+              if (!(result instanceof TransitionResult.Applied)) {
                 return Future.succeededFuture(Optional.<Start>empty());
               }
               return conn.preparedQuery(MARK_DISPATCHED).execute(Tuple.of(task.id(), agent.id(), utc(now)))
                   .compose(r -> conn.preparedQuery(INSERT_OUTBOX).execute(Tuple.of(task.id(), attempt, agent.id(),
                       agent.provisionEpoch(), utc(now))))
                   .compose(r -> insertEvent(conn, task.id(), "task.dispatched", attempt, agent.id(), new JsonObject()))
-                  .map(r -> {
-                    conn.transaction().completion().onSuccess(v -> agents.afterCommit(LifecycleTrigger.TASK_DISPATCHED, applied));
-                    return Optional.of(new Start(task.id(), attempt, agent.id(), agent.provisionEpoch(), task.gatewayId(), null,
-                        task.payload()));
-                  });
+                  .map(r -> Optional.of(new Start(task.id(), attempt, agent.id(), agent.provisionEpoch(), task.gatewayId(), null,
+                      task.payload())));
             });
   }
 
@@ -239,7 +237,7 @@ public final class TaskRepository {
    */
   public Future<Optional<TaskRecord>> rollBack(UUID taskId, int attempt, String reason, Duration backoff) {
     Instant now = clock.instant();
-    return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(taskId)).compose(rows -> {
+    return inTransaction((tx, conn) -> conn.preparedQuery(LOCK).execute(Tuple.of(taskId)).compose(rows -> {
       if (rows.size() == 0) {
         return Future.succeededFuture(Optional.<TaskRecord>empty());
       }
@@ -257,7 +255,7 @@ public final class TaskRepository {
           .compose(updated -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
               .compose(r -> insertEvent(conn, taskId, exhausted ? "task.failed" : "task.rolled_back", attempt, task.agentId(),
                   new JsonObject().put("reason", reason).put("retryAt", exhausted ? null : now.plus(backoff).toString())))
-              .compose(r -> releaseAgent(conn, task.agentId(), LifecycleTrigger.DISPATCH_ROLLED_BACK,
+              .compose(r -> releaseAgent(tx, task.agentId(), LifecycleTrigger.DISPATCH_ROLLED_BACK,
                   AgentChange.create().lastProvisionError("task " + taskId + " attempt " + attempt + " did not start: " + reason),
                   new JsonObject().put("taskId", taskId.toString()).put("attempt", attempt).put("reason", reason)))
               .map(r -> Optional.of(updated)));
@@ -320,7 +318,7 @@ public final class TaskRepository {
    * attempt are answered again without writing.
    */
   public Future<Report> report(UUID agentId, UUID taskId, int attempt, boolean ack, JsonObject result) {
-    return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(taskId)).compose(rows -> {
+    return inTransaction((tx, conn) -> conn.preparedQuery(LOCK).execute(Tuple.of(taskId)).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(ApiError.notFound("task_not_found", "task " + taskId + " does not exist").exception());
       }
@@ -344,10 +342,18 @@ public final class TaskRepository {
           .compose(updated -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
               .compose(r -> insertEvent(conn, taskId, ack ? "task.processed" : "task.delivered", attempt, agentId,
                   new JsonObject().put("via", "agent report")))
-              .compose(r -> ack ? releaseAgent(conn, agentId, LifecycleTrigger.TASK_PROCESSED, AgentChange.none(),
+              .compose(r -> ack ? releaseAgent(tx, agentId, LifecycleTrigger.TASK_PROCESSED, AgentChange.none(),
                   new JsonObject().put("taskId", taskId.toString()).put("attempt", attempt)) : Future.succeededFuture())
               .map(r -> (Report) new Report.Accepted(updated.orElseThrow())));
     }));
+  }
+
+  /**
+   * A transaction that may move the task's agent ({@link AgentRepository#inTransaction}: the agent's
+   * transition is announced once it committed), with its connection for the task's own statements.
+   */
+  private <T> Future<T> inTransaction(java.util.function.BiFunction<AgentRepository.Tx, SqlConnection, Future<T>> work) {
+    return agents.inTransaction(tx -> work.apply(tx, tx.connection()));
   }
 
   private Future<Optional<TaskRecord>> settle(SqlConnection conn, UUID taskId, int attempt, TaskRecord.State next,
@@ -358,10 +364,12 @@ public final class TaskRepository {
   }
 
   /** Moves the task's agent out of busy in the caller's transaction, if it is still busy. */
-  private Future<Void> releaseAgent(SqlConnection conn, UUID agentId, LifecycleTrigger trigger, AgentChange change, JsonObject detail) {
+  private Future<Void> releaseAgent(AgentRepository.Tx tx, UUID agentId, LifecycleTrigger trigger, AgentChange change,
+                                    JsonObject detail) {
     if (agentId == null) {
       return Future.succeededFuture();
     }
+    SqlConnection conn = tx.connection();
     return agents.findForUpdate(conn, agentId).compose(found -> {
       AgentRecord agent = found.orElse(null);
       if (agent == null || agent.status() != LifecycleStatus.BUSY) {
@@ -371,9 +379,7 @@ public final class TaskRepository {
       // offline and came back meanwhile, and took another) does not end it.
       return conn.preparedQuery(HAS_LIVE_TASK).execute(Tuple.of(agentId)).compose(live -> live.size() > 0
           ? Future.succeededFuture()
-          : agents.transitionIn(conn, agent, trigger, change, detail)
-          .onSuccess(result -> conn.transaction().completion().onSuccess(v -> agents.afterCommit(trigger, result)))
-          .mapEmpty());
+          : tx.transition(agent, trigger, change, detail).mapEmpty());
     });
   }
 

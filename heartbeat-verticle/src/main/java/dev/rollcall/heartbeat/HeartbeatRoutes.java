@@ -18,6 +18,7 @@ import dev.rollcall.core.lifecycle.LifecycleEventNames;
 import dev.rollcall.core.lifecycle.LifecycleStatus;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.LostRaces;
 import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.persistence.GatewayRecord;
 import dev.rollcall.core.persistence.TransitionResult;
@@ -280,7 +281,11 @@ final class HeartbeatRoutes implements RouteContributor {
           ? reload(tracking, agentId) : Future.succeededFuture(snapshot));
       // Three attempts: besides another node's heartbeat of the same agent, the reconciler writes the same
       // record (a suspicion and its renewal), and a fleet back from a blip meets both at once.
-      Future<Applied> applied = then(current, snapshot -> apply(tracking, snapshot, credential.provisionEpoch(), report, now, 3, true));
+      // A lost race reads the record afresh and decides again.
+      Future<Applied> applied = then(current, snapshot -> LostRaces.retry(3, attempt -> attempt == 1
+              ? apply(tracking, snapshot, credential.provisionEpoch(), report, now, true)
+              : then(reload(tracking, agentId), fresh -> apply(tracking, fresh, credential.provisionEpoch(), report, now, false)),
+          race -> Future.failedFuture(contended())));
       return then(applied, agent -> {
         Future<Void> leased = liveness.record(tracking.lease, now.toEpochMilli());
         Future<JsonObject> successor = CredentialRenewal.successorIfDue(node, credential);
@@ -327,7 +332,7 @@ final class HeartbeatRoutes implements RouteContributor {
    * @param mayWait whether this heartbeat may wait for another one's write of the agent; false once it
    *     waited, and for a write's own retries, so that a write never waits on a write (no cycles)
    */
-  private Future<Applied> apply(Tracked tracking, Snapshot read, long instanceEpoch, HeartbeatReport report, Instant now, int attemptsLeft,
+  private Future<Applied> apply(Tracked tracking, Snapshot read, long instanceEpoch, HeartbeatReport report, Instant now,
                                 boolean mayWait) {
     // The gateway's version first: what follows must run without a pause, or another heartbeat of the
     // agent could write between this one choosing its snapshot and registering its own write.
@@ -370,19 +375,19 @@ final class HeartbeatRoutes implements RouteContributor {
         // racing them lost twice and answered 503 agent_contended. Decide again from its outcome: mostly
         // nothing is left to write.
         return inFlight.transform(ignored -> snapshot(tracking, agent.id()))
-            .compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, attemptsLeft, false));
+            .compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, false));
       }
       // A write's own retry, or a heartbeat that has already waited once, finds a write registered (its
       // own outer one, or another's) and writes without registering: nothing is to wait on it.
       return inFlight == null
-          ? writesInFlight.start(agent.id(), () -> write(tracking, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion))
-          : write(tracking, agent, instanceEpoch, report, now, attemptsLeft, d, gatewayVersion);
+          ? writesInFlight.start(agent.id(), () -> write(tracking, agent, report, now, d, gatewayVersion))
+          : write(tracking, agent, report, now, d, gatewayVersion);
     });
   }
 
-  /** Writes the decided change; a lost race re-reads the record and decides again. */
-  private Future<Applied> write(Tracked tracking, AgentRecord agent, long instanceEpoch, HeartbeatReport report, Instant now,
-                                int attemptsLeft, HeartbeatPolicy.Decision d, Integer gatewayVersion) {
+  /** Writes the decided change; a lost race is {@link LostRaces#again}: the caller reads the record again and decides again. */
+  private Future<Applied> write(Tracked tracking, AgentRecord agent, HeartbeatReport report, Instant now,
+                                HeartbeatPolicy.Decision d, Integer gatewayVersion) {
     JsonObject detail = report.detail() == null ? new JsonObject() : new JsonObject().put("reported", report.detail());
     return agents.inTransaction(tx -> tx.transition(agent, d.trigger(), d.change(), detail)
             .compose(result -> result instanceof TransitionResult.Applied && d.checkedInAfterWake()
@@ -395,15 +400,19 @@ final class HeartbeatRoutes implements RouteContributor {
             cacheIfNewer(tracking, new Snapshot(applied.agent(), now));
             return Future.succeededFuture(new Applied(applied.agent(), gatewayVersion, d.templateSyncRequired()));
           }
-          if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
-            return reload(tracking, agent.id()).compose(fresh -> apply(tracking, fresh, instanceEpoch, report, now, attemptsLeft - 1, false));
+          if (result instanceof TransitionResult.LostRace race) {
+            return LostRaces.again(race);
           }
           if (result instanceof TransitionResult.NotFound) {
             tracking.snapshot = null;
             return Future.failedFuture(ApiError.notFound("agent_not_found", "agent " + agent.id() + " does not exist").exception());
           }
-          return Future.failedFuture(ApiError.unavailable("agent_contended", "the agent's record is changing; retry").exception());
+          return Future.failedFuture(contended());
         });
+  }
+
+  private static Throwable contended() {
+    return ApiError.unavailable("agent_contended", "the agent's record is changing; retry").exception();
   }
 
   /**

@@ -17,6 +17,7 @@ import dev.rollcall.core.liveness.Leases;
 import dev.rollcall.core.node.NodeContext;
 import dev.rollcall.core.persistence.AgentChange;
 import dev.rollcall.core.persistence.AgentRecord;
+import dev.rollcall.core.persistence.LostRaces;
 import dev.rollcall.core.persistence.AgentRepository;
 import dev.rollcall.core.persistence.GatewayRecord;
 import dev.rollcall.core.persistence.TransitionResult;
@@ -76,10 +77,14 @@ final class Provisioning {
    * losing its credential does not wake forever.
    */
   Future<Operation> provision(ProvisionerMessages.Provision command) {
-    return provision(command, 4);
+    // A lost race is most likely another request that just started an attempt: read again and join it.
+    // A caller that decided on a version (the reconciler) is told the agent changed instead.
+    return command.expectedVersion() != null
+        ? LostRaces.retry(1, n -> provisionOnce(command), race -> Future.failedFuture(agentChanged(command.agentId())))
+        : LostRaces.retry(4, n -> provisionOnce(command));
   }
 
-  private Future<Operation> provision(ProvisionerMessages.Provision command, int attemptsLeft) {
+  private Future<Operation> provisionOnce(ProvisionerMessages.Provision command) {
     UUID agentId = command.agentId();
     String source = command.source();
     boolean keepWakeBudget = command.keepWakeBudget();
@@ -111,14 +116,7 @@ final class Provisioning {
               run(applied.agent(), source);
               return Future.succeededFuture(new Operation(agentId, applied.agent().provisionEpoch(), false));
             }
-            if (result instanceof TransitionResult.LostRace && expectedVersion != null) {
-              return Future.failedFuture(agentChanged(agentId));
-            }
-            if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
-              // Most likely another request just started an attempt: read again and join it.
-              return provision(command, attemptsLeft - 1);
-            }
-            return Future.failedFuture(result.failure());
+            return result instanceof TransitionResult.LostRace race ? LostRaces.again(race) : Future.failedFuture(result.failure());
           });
     });
   }
@@ -180,11 +178,11 @@ final class Provisioning {
    * dropped.
    */
   private Future<AgentRecord> settle(UUID agentId, long epoch, LifecycleTrigger trigger, AgentChange change, JsonObject detail) {
-    return settle(agentId, epoch, trigger, change, detail, 4);
+    // Contended past the last attempt, the outcome is dropped like that of an attempt that moved on.
+    return LostRaces.retry(4, n -> settleOnce(agentId, epoch, trigger, change, detail), race -> Future.succeededFuture(null));
   }
 
-  private Future<AgentRecord> settle(UUID agentId, long epoch, LifecycleTrigger trigger, AgentChange change, JsonObject detail,
-                                     int attemptsLeft) {
+  private Future<AgentRecord> settleOnce(UUID agentId, long epoch, LifecycleTrigger trigger, AgentChange change, JsonObject detail) {
     return agents.find(agentId).compose(found -> {
       AgentRecord agent = found.orElse(null);
       if (agent == null || agent.provisionEpoch() != epoch || agent.status() == LifecycleStatus.DELETED) {
@@ -200,8 +198,8 @@ final class Provisioning {
         if (result instanceof TransitionResult.Unchanged unchanged) {
           return Future.succeededFuture(unchanged.agent());
         }
-        if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
-          return settle(agentId, epoch, trigger, change, detail, attemptsLeft - 1);
+        if (result instanceof TransitionResult.LostRace race) {
+          return LostRaces.again(race);
         }
         // Illegal here means the agent moved on (say, it registered and went offline): nothing to settle.
         return Future.succeededFuture((AgentRecord) null);
@@ -227,15 +225,24 @@ final class Provisioning {
       if (command.expectedVersion() != null && agent.version() != command.expectedVersion()) {
         return Future.failedFuture(agentChanged(agentId));
       }
-      if (agent.status() != LifecycleStatus.WAKING && agent.status() != LifecycleStatus.OFFLINE) {
-        return Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agentId + " is " + agent.status().wireName()
-            + "; only a waking or offline agent is woken (provision it to replace its instance)", false).exception());
-      }
       return wake(agent, command.source(), command.retriggeredBecause(), command.expectedVersion() == null ? 3 : 1);
     });
   }
 
-  private Future<JsonObject> wake(AgentRecord agent, String source, String retriggeredBecause, int attemptsLeft) {
+  /**
+   * Wakes the agent as {@code read}; after a lost race it reads again and decides again: an agent that
+   * checked in meanwhile is no longer wakeable. Contended past the last attempt: 409 agent_changed.
+   */
+  private Future<JsonObject> wake(AgentRecord read, String source, String retriggeredBecause, int attempts) {
+    return LostRaces.retry(attempts, n -> (n == 1 ? Future.succeededFuture(read) : liveAgent(agents, read.id())).compose(agent ->
+            agent.status() == LifecycleStatus.WAKING || agent.status() == LifecycleStatus.OFFLINE
+                ? wakeOnce(agent, source, retriggeredBecause)
+                : Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agent.id() + " is " + agent.status().wireName()
+                    + "; only a waking or offline agent is woken (provision it to replace its instance)", false).exception())),
+        race -> Future.failedFuture(agentChanged(read.id())));
+  }
+
+  private Future<JsonObject> wakeOnce(AgentRecord agent, String source, String retriggeredBecause) {
     Instant deadline = node.clock().instant().plus(node.config().checkinDeadline());
     // From offline a new check-in cycle starts (seed 01's budget anew); while waking, one more attempt.
     AgentChange change = agent.status() == LifecycleStatus.OFFLINE
@@ -254,15 +261,8 @@ final class Provisioning {
                     .map(result)
                 : Future.succeededFuture(result)))
         .compose(result -> {
-          if (result instanceof TransitionResult.LostRace && attemptsLeft <= 1) {
-            return Future.failedFuture(agentChanged(agent.id()));
-          }
-          if (result instanceof TransitionResult.LostRace) {
-            // Read again and decide again: an agent that checked in meanwhile is no longer wakeable.
-            return liveAgent(agents, agent.id()).compose(fresh -> fresh.status() == LifecycleStatus.WAKING
-                || fresh.status() == LifecycleStatus.OFFLINE ? wake(fresh, source, retriggeredBecause, attemptsLeft - 1)
-                : Future.failedFuture(ApiError.conflict("not_wakeable", "agent " + agent.id() + " is "
-                    + fresh.status().wireName() + "; it needs no wake", false).exception()));
+          if (result instanceof TransitionResult.LostRace race) {
+            return LostRaces.again(race);
           }
           if (!(result instanceof TransitionResult.Applied applied)) {
             return Future.failedFuture(result.failure());
@@ -295,10 +295,10 @@ final class Provisioning {
    * its lease and due entry dropped, and every instance deprovisioned on its gateway.
    */
   Future<AgentRecord> delete(UUID agentId) {
-    return delete(agentId, 4);
+    return LostRaces.retry(4, n -> deleteOnce(agentId));
   }
 
-  private Future<AgentRecord> delete(UUID agentId, int attemptsLeft) {
+  private Future<AgentRecord> deleteOnce(UUID agentId) {
     return agents.find(agentId).compose(found -> {
       AgentRecord agent = found.orElse(null);
       if (agent == null) {
@@ -306,8 +306,8 @@ final class Provisioning {
       }
       return transitionReleasingTasks(agent, LifecycleTrigger.DELETE_REQUESTED, AgentChange.none(), null, false,
           "the agent was deleted").compose(result -> {
-        if (result instanceof TransitionResult.LostRace && attemptsLeft > 1) {
-          return delete(agentId, attemptsLeft - 1);
+        if (result instanceof TransitionResult.LostRace race) {
+          return LostRaces.again(race);
         }
         if (result instanceof TransitionResult.Unchanged unchanged) {
           return Future.succeededFuture(unchanged.agent()); // already deleted: deleting again is a no-op

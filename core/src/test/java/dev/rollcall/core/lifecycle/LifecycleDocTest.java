@@ -37,6 +37,11 @@ class LifecycleDocTest {
         .append("conditional `UPDATE ... WHERE id = $1 AND version = $2` with the event below inserted in the same\n")
         .append("transaction. A pair that is not listed is illegal and is refused with `IllegalTransitionException`.\n")
         .append("A row whose target equals its source is legal and leaves the status alone.\n\n")
+        .append("A change that belongs with other writes (a task released, a ticket consumed) runs in\n")
+        .append("`AgentRepository.inTransaction`, whose transitions are counted, logged and announced once it\n")
+        .append("committed, never when it rolled back. A writer that lost the race (the version moved under it)\n")
+        .append("reads again and decides again through `LostRaces.retry`, and answers 503 `agent_contended` when\n")
+        .append("every attempt lost.\n\n")
         .append("## Statuses\n\n| status | transitional |\n|---|---|\n");
     for (LifecycleStatus s : LifecycleStatus.values()) {
       md.append("| `").append(s.wireName()).append("` | ").append(s.transitional() ? "yes" : "no").append(" |\n");

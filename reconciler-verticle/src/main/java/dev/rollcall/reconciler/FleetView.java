@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -31,29 +30,14 @@ import org.slf4j.LoggerFactory;
  * failure), whether every gateway did (the control plane is cut off), and the grace after the control
  * plane's own outage. Also the source of the fleet gauges.
  *
- * <p>A gateway is <em>silent</em> when at least {@code gatewaySilentSharePercent} of its running agents
- * (at least {@link #MIN_AGENTS}) are suspect. A silent gateway is marked unreachable in PostgreSQL
- * ({@code gateways.unreachable_since}, a conditional update) unless every gateway is silent. The mark
- * is sticky: it is cleared when a new instance of one of its agents registered after the mark (a probe
- * worked), or when the suspicion faded with no agent lost meanwhile (a blip).
+ * <p>The verdict itself (which gateways are silent, which are marked or cleared unreachable, whether
+ * the whole fleet is silent) is the pure {@link FleetVerdict}; this class counts, keeps the result and
+ * writes the marks ({@code gateways.unreachable_since}, conditional updates in {@link FleetSql}).
  */
 final class FleetView {
   private static final Logger LOG = LoggerFactory.getLogger(FleetView.class);
-  /** Below this many running agents a gateway's silence says nothing about the gateway. */
-  static final int MIN_AGENTS = 3;
   /** Deleted from Redis by a flush: its absence means the leases (and the due queue) were lost. */
   static final String LIVENESS_MARKER = RedisClients.KEY_PREFIX + "liveness-since";
-
-  private static final String SAMPLE = """
-      SELECT g.id, g.unreachable_since, a.lifecycle_status, count(a.id) AS agents,
-             count(a.id) FILTER (WHERE a.suspect_since IS NOT NULL) AS suspect,
-             count(a.id) FILTER (WHERE a.registered_at > g.unreachable_since) AS registered_since_mark,
-             count(a.id) FILTER (WHERE a.status_changed_at > g.unreachable_since
-                                   AND NOT (a.lifecycle_status = 'offline' AND a.recovery_at IS NULL)) AS lost_since_mark
-      FROM gateways g LEFT JOIN agents a ON a.gateway_id = g.id AND a.lifecycle_status <> 'deleted'
-      GROUP BY g.id, g.unreachable_since, a.lifecycle_status""";
-  private static final Set<LifecycleStatus> RUNNING = Set.of(LifecycleStatus.STARTING, LifecycleStatus.READY,
-      LifecycleStatus.BUSY, LifecycleStatus.DEGRADED);
 
   private final NodeContext node;
   private final RecoveryGates gates;
@@ -169,12 +153,13 @@ final class FleetView {
       dueLagMillis.set(d.oldestDue() == null ? 0 : Math.max(0, now.toEpochMilli() - d.oldestDue().toEpochMilli()));
       return null;
     });
-    Future<Void> counts = node.pool().query(SAMPLE).execute().compose(rows -> {
-      Map<UUID, GatewayCounts> gateways = new HashMap<>();
+    Future<Void> counts = node.pool().query(FleetSql.SAMPLE).execute().compose(rows -> {
+      FleetVerdict.Tally tally = new FleetVerdict.Tally();
       Map<LifecycleStatus, Long> statuses = new EnumMap<>(LifecycleStatus.class);
       for (Row row : rows) {
-        GatewayCounts g = gateways.computeIfAbsent(row.getUUID("id"), id -> new GatewayCounts(
-            row.getOffsetDateTime("unreachable_since") == null ? null : row.getOffsetDateTime("unreachable_since").toInstant()));
+        UUID gatewayId = row.getUUID("id");
+        tally.gateway(gatewayId, row.getOffsetDateTime("unreachable_since") == null ? null
+            : row.getOffsetDateTime("unreachable_since").toInstant());
         String status = row.getString("lifecycle_status");
         if (status == null) {
           continue; // a gateway without agents
@@ -182,18 +167,10 @@ final class FleetView {
         LifecycleStatus s = LifecycleStatus.fromWire(status).orElseThrow();
         long agents = row.getLong("agents");
         statuses.merge(s, agents, Long::sum);
-        if (RUNNING.contains(s)) {
-          g.running += agents;
-          g.suspect += row.getLong("suspect");
-          g.returned += row.getLong("registered_since_mark");
-        } else {
-          // Left running since the mark and due to come back (offline with a recovery, provisioning, waking);
-          // an agent that stopped on purpose does not hold the mark.
-          g.lostSinceMark += row.getLong("lost_since_mark");
-        }
+        tally.agents(gatewayId, s, agents, row.getLong("suspect"), row.getLong("registered_since_mark"), row.getLong("lost_since_mark"));
       }
       perStatus.forEach((s, count) -> count.set(statuses.getOrDefault(s, 0L)));
-      return judge(gateways, now);
+      return apply(FleetVerdict.decide(tally.gateways(), silentPercent, now), now);
     });
     long started = System.nanoTime();
     return Future.all(marker, depth, counts).<Void>mapEmpty()
@@ -201,85 +178,56 @@ final class FleetView {
         .onFailure(e -> outageSeen(OUTAGE_STORE, "fleet sample failed: " + e.getMessage()));
   }
 
-  private Future<Void> judge(Map<UUID, GatewayCounts> gateways, Instant now) {
-    long judged = gateways.values().stream().filter(g -> g.running >= MIN_AGENTS).count();
-    long silent = gateways.values().stream().filter(g -> g.running >= MIN_AGENTS && g.silent(silentPercent)).count();
-    boolean allSilent = judged > 0 && silent == judged;
-    if (allSilent != fleetSilent) {
-      LOG.atWarn().addKeyValue("event", allSilent ? "reconcile.fleet_silent" : "reconcile.fleet_heard")
-          .addKeyValue("gateways", judged)
-          .log(allSilent ? "every gateway went silent at once: the control plane is probably cut off; no offline verdicts"
+  /** Keeps the verdict for the passes and writes its marks, one after the other. */
+  private Future<Void> apply(FleetVerdict.Verdict verdict, Instant now) {
+    if (verdict.fleetSilent() != fleetSilent) {
+      LOG.atWarn().addKeyValue("event", verdict.fleetSilent() ? "reconcile.fleet_silent" : "reconcile.fleet_heard")
+          .addKeyValue("gateways", verdict.judged())
+          .log(verdict.fleetSilent() ? "every gateway went silent at once: the control plane is probably cut off; no offline verdicts"
               : "the fleet is heard again: offline verdicts resume");
     }
-    fleetSilent = allSilent;
-    Map<UUID, Instant> marked = new HashMap<>();
+    fleetSilent = verdict.fleetSilent();
     Future<Void> writes = Future.succeededFuture();
-    for (Map.Entry<UUID, GatewayCounts> e : gateways.entrySet()) {
-      UUID id = e.getKey();
-      GatewayCounts g = e.getValue();
-      if (g.unreachableSince == null && !allSilent && g.running >= MIN_AGENTS && g.silent(silentPercent)) {
-        marked.put(id, now);
-        writes = writes.compose(v -> mark(id, now, g));
-      } else if (g.unreachableSince != null && (g.returned > 0 || (!g.silent(silentPercent) && g.lostSinceMark == 0))) {
-        writes = writes.compose(v -> clear(id, g));
-      } else if (g.unreachableSince != null) {
-        marked.put(id, g.unreachableSince);
-      }
+    for (FleetVerdict.GatewayCounts g : verdict.toMark()) {
+      writes = writes.compose(v -> mark(g.gatewayId(), now, g));
     }
-    unreachable = marked;
-    unreachableGauge.set(marked.size());
+    for (FleetVerdict.GatewayCounts g : verdict.toClear()) {
+      writes = writes.compose(v -> clear(g.gatewayId(), g));
+    }
+    unreachable = verdict.unreachable();
+    unreachableGauge.set(verdict.unreachable().size());
     return writes;
   }
 
-  private Future<Void> mark(UUID gatewayId, Instant now, GatewayCounts g) {
-    return node.pool().preparedQuery("UPDATE gateways SET unreachable_since = $2, version = version + 1, updated_at = $2 "
-            + "WHERE id = $1 AND unreachable_since IS NULL")
+  private Future<Void> mark(UUID gatewayId, Instant now, FleetVerdict.GatewayCounts g) {
+    return node.pool().preparedQuery(FleetSql.MARK_UNREACHABLE)
         .execute(Tuple.of(gatewayId, AgentRepository.utc(now)))
         .map(rows -> {
           if (rows.rowCount() > 0) {
             LOG.atWarn().addKeyValue("event", "gateway.unreachable").addKeyValue("gateway_id", gatewayId)
-                .addKeyValue("silent", g.suspect).addKeyValue("running", g.running)
+                .addKeyValue("silent", g.suspect()).addKeyValue("running", g.running())
                 .log("most of the gateway's agents went silent together: gateway marked unreachable, its agents are recovered one probe at a time");
           }
           return null;
         });
   }
 
-  private Future<Void> clear(UUID gatewayId, GatewayCounts g) {
-    return node.pool().preparedQuery("UPDATE gateways SET unreachable_since = NULL, version = version + 1, updated_at = now() "
-            + "WHERE id = $1 AND unreachable_since = $2")
-        .execute(Tuple.of(gatewayId, AgentRepository.utc(g.unreachableSince)))
+  private Future<Void> clear(UUID gatewayId, FleetVerdict.GatewayCounts g) {
+    return node.pool().preparedQuery(FleetSql.CLEAR_UNREACHABLE)
+        .execute(Tuple.of(gatewayId, AgentRepository.utc(g.unreachableSince())))
         .compose(rows -> {
           if (rows.rowCount() == 0) {
             return Future.succeededFuture();
           }
           LOG.atInfo().addKeyValue("event", "gateway.reachable").addKeyValue("gateway_id", gatewayId)
-              .addKeyValue("returned", g.returned).log("the gateway's agents are heard again: gateway reachable");
+              .addKeyValue("returned", g.returned()).log("the gateway's agents are heard again: gateway reachable");
           // Agents held behind the probe slot are looked at now, not when their deferral runs out.
-          return gates.resetProbes(gatewayId).compose(v -> node.pool().preparedQuery("SELECT id FROM agents WHERE gateway_id = $1 "
-                  + "AND (lifecycle_status IN ('provisioning', 'waking') OR (lifecycle_status = 'offline' AND recovery_at IS NOT NULL))")
-              .execute(Tuple.of(gatewayId)))
+          return gates.resetProbes(gatewayId).compose(v -> node.pool().preparedQuery(FleetSql.HELD_AGENTS).execute(Tuple.of(gatewayId)))
               .compose(held -> {
                 List<UUID> ids = new ArrayList<>();
                 held.forEach(row -> ids.add(row.getUUID(0)));
                 return DueQueue.scheduleAll(node.redis(), ids, node.clock().instant());
               });
         });
-  }
-
-  private static final class GatewayCounts {
-    final Instant unreachableSince;
-    long running;
-    long suspect;
-    long returned;
-    long lostSinceMark;
-
-    GatewayCounts(Instant unreachableSince) {
-      this.unreachableSince = unreachableSince;
-    }
-
-    boolean silent(int percent) {
-      return running > 0 && suspect * 100 >= running * (long) percent;
-    }
   }
 }

@@ -8,8 +8,8 @@ import dev.rollcall.core.gateway.GatewayClient.TaskStart;
 import dev.rollcall.core.node.NodeContext;
 import io.micrometer.core.instrument.Gauge;
 import dev.rollcall.core.util.Drain;
+import dev.rollcall.core.util.OneAtATime;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,12 +40,9 @@ final class Dispatcher {
   private final GatewayClient gateway;
   private final GatewayBreaker breaker;
   private final Duration claimFor;
-  private boolean running;
-  private boolean again;
-  /** Told when the next pass to start has finished (null when nobody asked). */
-  private Promise<Void> nextPassDone;
   /** The pass under way: what {@link #stop()} waits for. */
   private final Drain underWay = new Drain();
+  private final OneAtATime passes = new OneAtATime(underWay, this::onePass);
 
   Dispatcher(NodeContext node, TaskRepository tasks, GatewayClient gateway) {
     this.node = node;
@@ -59,49 +56,24 @@ final class Dispatcher {
         .description("Gateways whose task-start circuit breaker is open or probing").register(node.meters());
   }
 
-  /** Runs a pass now, or right after the one running. */
+  /** Runs a pass now, or once more right after the one running (a task queued meanwhile is not missed). */
   void pass() {
-    if (underWay.closed()) {
-      if (nextPassDone != null) {
-        nextPassDone.complete();
-        nextPassDone = null;
-      }
-      return;
-    }
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    again = false;
-    Promise<Void> told = nextPassDone;
-    nextPassDone = null;
+    passes.runSoon();
+  }
+
+  /** A pass that starts now, or after the one running; completes when it has finished. On the dispatcher's loop. */
+  Future<Void> passNow() {
+    return passes.runNext();
+  }
+
+  private Future<Void> onePass() {
     // Each step on its own: one that fails does not hold back the others. The whole pass is bounded, so
     // a query that never returns (a half-open connection) cannot wedge this node's dispatcher.
-    underWay.track(step("dispatch", dispatchDue())
+    return step("dispatch", dispatchDue())
         .compose(v -> step("start", carryOutStarts()))
         .compose(v -> step("roll_back_unconfirmed", rollBackUnconfirmed()))
         .timeout(claimFor.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .onFailure(e -> LOG.atWarn().addKeyValue("event", "dispatch.pass_timed_out").log("dispatch pass timed out; the next one retries"))
-        .onComplete(ar -> {
-          running = false;
-          if (told != null) {
-            told.handle(ar);
-          }
-          if (again) {
-            pass();
-          }
-        }));
-  }
-
-  /** {@link #pass()}, completing when the pass it starts (now, or after the one running) has finished. On the dispatcher's loop. */
-  Future<Void> passNow() {
-    if (nextPassDone == null) {
-      nextPassDone = Promise.promise();
-    }
-    Future<Void> done = nextPassDone.future();
-    pass();
-    return done;
+        .onFailure(e -> LOG.atWarn().addKeyValue("event", "dispatch.pass_timed_out").log("dispatch pass timed out; the next one retries"));
   }
 
   /**

@@ -9,10 +9,10 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The one way to send the provisioner's commands ({@link ProvisionerMessages}), from any node. It owns
- * the send timeout: a wake answers after its gateway call and a delete after its deprovision, so the
- * usual bus timeout is extended by the gateway's timeout twice over (the call and one retry of the
- * connection). Every command is idempotent or guarded (single flight, expected version), so a caller
- * whose send timed out may send it again.
+ * the send timeout: a wake answers only after its gateway call (and, when that fails, after recording
+ * the failure), so the usual bus timeout is extended by twice the gateway's timeout, the margin the
+ * operator API has always given. Every command is idempotent or guarded (single flight, expected
+ * version), so a caller whose send timed out may send it again.
  */
 public final class ProvisionerClient {
   private final Vertx vertx;

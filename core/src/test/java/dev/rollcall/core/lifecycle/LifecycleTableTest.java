@@ -3,12 +3,10 @@ package dev.rollcall.core.lifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import dev.rollcall.core.testing.Matrices;
+
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -150,29 +148,13 @@ class LifecycleTableTest {
   }
 
   private static Set<LifecycleStatus> reachableFrom(LifecycleStatus start) {
-    Set<LifecycleStatus> seen = EnumSet.of(start);
-    Deque<LifecycleStatus> todo = new ArrayDeque<>(List.of(start));
-    while (!todo.isEmpty()) {
-      LifecycleStatus s = todo.pop();
-      for (LifecycleTrigger trigger : LifecycleTrigger.values()) {
-        LifecycleTable.lookup(s, trigger).map(Transition::to).filter(seen::add).ifPresent(todo::push);
-      }
-    }
-    return seen;
+    return Matrices.reachable(start, s -> Arrays.stream(LifecycleTrigger.values())
+        .flatMap(trigger -> LifecycleTable.lookup(s, trigger).map(Transition::to).stream()).toList());
   }
 
   private static Map<LifecycleTrigger, String> parseMatrix() {
     Map<LifecycleTrigger, String> rows = new EnumMap<>(LifecycleTrigger.class);
-    for (String line : MATRIX.strip().split("\n")) {
-      String trimmed = line.strip();
-      if (trimmed.startsWith("#")) {
-        continue;
-      }
-      List<String> cells = new ArrayList<>(Arrays.asList(trimmed.split("\\s+")));
-      LifecycleTrigger trigger = LifecycleTrigger.valueOf(cells.remove(0));
-      assertThat(cells).as(trigger.name()).hasSize(COLUMNS.size());
-      rows.put(trigger, String.join("", cells));
-    }
+    Matrices.rows(MATRIX, LifecycleTrigger.class, COLUMNS.size()).forEach((trigger, cells) -> rows.put(trigger, String.join("", cells)));
     return rows;
   }
 }

@@ -43,7 +43,7 @@ final class AgentSql {
    */
   static final String READY_OF_GATEWAY_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents a WHERE gateway_id = $1 "
       + "AND lifecycle_status = 'ready' AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.agent_id = a.id "
-      + "AND t.state IN ('dispatched', 'delivered')) ORDER BY status_changed_at LIMIT 1 FOR UPDATE OF a SKIP LOCKED";
+      + "AND " + TaskTrigger.whereLive("t.state") + ") ORDER BY status_changed_at LIMIT 1 FOR UPDATE OF a SKIP LOCKED";
 
   static final String FIND_FOR_UPDATE = "SELECT " + COLUMNS + " FROM agents WHERE id = $1 FOR UPDATE";
 

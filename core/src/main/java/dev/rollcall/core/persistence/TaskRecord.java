@@ -23,7 +23,7 @@ public record TaskRecord(UUID id, UUID gatewayId, UUID requestedAgentId, UUID ag
   public enum State {
     QUEUED, DISPATCHED, DELIVERED, PROCESSED, FAILED;
 
-    String wireName() {
+    public String wireName() {
       return name().toLowerCase(Locale.ROOT);
     }
 
@@ -31,9 +31,9 @@ public record TaskRecord(UUID id, UUID gatewayId, UUID requestedAgentId, UUID ag
       return valueOf(name.toUpperCase(Locale.ROOT));
     }
 
-    /** An attempt is live (a report may name it) while its task is dispatched or delivered. */
+    /** An attempt is live (a report may name it) while its task is dispatched or delivered ({@link TaskTrigger#live()}). */
     boolean attemptLive() {
-      return this == DISPATCHED || this == DELIVERED;
+      return TaskTrigger.live().contains(this);
     }
   }
 

@@ -26,23 +26,29 @@ import java.util.UUID;
  * attempt) with its {@code task_events} row in the same transaction, and, when the agent moves too
  * (busy on dispatch, ready on ack or rollback), with the agent's lifecycle transition in that same
  * transaction. A report or outcome for an attempt that is no longer live writes nothing.
+ *
+ * <p>Which state a change applies to, where it leads and the event it records come from
+ * {@link TaskTrigger}, the task lifecycle's table: the state conditions below are generated from it.
  */
 public final class TaskRepository {
   private static final String INSERT = "INSERT INTO tasks (id, gateway_id, requested_agent_id, state, max_attempts, "
-      + "not_before, payload, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $5, $5) RETURNING "
+      + "not_before, payload, created_at, updated_at) VALUES ($1, $2, $3, " + TaskTrigger.CREATED.toSql() + ", $4, $5, $6, $5, $5) RETURNING "
       + TaskRecord.COLUMNS;
   private static final String FIND = "SELECT " + TaskRecord.COLUMNS + " FROM tasks WHERE id = $1";
-  private static final String LOCK_QUEUED = "SELECT " + TaskRecord.COLUMNS + " FROM tasks WHERE id = $1 AND state = 'queued' "
-      + "AND not_before <= $2 FOR UPDATE SKIP LOCKED";
+  /** Due, waiting for an agent: the tasks a dispatch may take. */
+  private static final String LOCK_QUEUED = "SELECT " + TaskRecord.COLUMNS + " FROM tasks WHERE id = $1 AND "
+      + TaskTrigger.DISPATCHED.whereFrom() + " AND not_before <= $2 FOR UPDATE SKIP LOCKED";
   private static final String LOCK = "SELECT " + TaskRecord.COLUMNS + " FROM tasks WHERE id = $1 FOR UPDATE";
-  private static final String DUE = "SELECT id, gateway_id FROM tasks WHERE state = 'queued' AND not_before <= $1 "
-      + "AND NOT (gateway_id = ANY($3::uuid[])) ORDER BY not_before LIMIT $2";
-  private static final String WAIT_FOR_AGENT = "UPDATE tasks SET not_before = $2 WHERE id = $1 AND state = 'queued'";
+  private static final String DUE = "SELECT id, gateway_id FROM tasks WHERE " + TaskTrigger.DISPATCHED.whereFrom()
+      + " AND not_before <= $1 AND NOT (gateway_id = ANY($3::uuid[])) ORDER BY not_before LIMIT $2";
+  /** No agent could take the task: it steps back in the queue (no state change, no event). */
+  private static final String WAIT_FOR_AGENT = "UPDATE tasks SET not_before = $2 WHERE id = $1 AND " + TaskTrigger.DISPATCHED.whereFrom();
   /** Live tasks of an agent (after the calling one was settled, in the same transaction). */
-  private static final String HAS_LIVE_TASK = "SELECT 1 FROM tasks WHERE agent_id = $1 AND state IN ('dispatched', 'delivered') LIMIT 1";
+  private static final String HAS_LIVE_TASK = "SELECT 1 FROM tasks WHERE agent_id = $1 AND " + TaskTrigger.whereLive("state") + " LIMIT 1";
   private static final Duration NO_AGENT_WAIT = Duration.ofSeconds(1);
-  private static final String MARK_DISPATCHED = "UPDATE tasks SET state = 'dispatched', attempt = attempt + 1, agent_id = $2, "
-      + "updated_at = $3, version = version + 1 WHERE id = $1 AND state = 'queued' RETURNING " + TaskRecord.COLUMNS;
+  private static final String MARK_DISPATCHED = "UPDATE tasks SET state = " + TaskTrigger.DISPATCHED.toSql()
+      + ", attempt = attempt + 1, agent_id = $2, updated_at = $3, version = version + 1 WHERE id = $1 AND "
+      + TaskTrigger.DISPATCHED.whereFrom() + " RETURNING " + TaskRecord.COLUMNS;
   private static final String INSERT_OUTBOX = "INSERT INTO dispatch_outbox (task_id, attempt, agent_id, provision_epoch, created_at) "
       + "VALUES ($1, $2, $3, $4, $5)";
   /** Claims outbox rows matching {@code %s} (a condition on dispatch_outbox; $1 = now), with what a start needs. */
@@ -56,11 +62,13 @@ public final class TaskRepository {
   private static final String AWAIT_CONFIRMATION = "UPDATE dispatch_outbox SET confirm_until = $3, claimed_until = NULL "
       + "WHERE task_id = $1 AND attempt = $2";
   private static final String DELETE_OUTBOX = "DELETE FROM dispatch_outbox WHERE task_id = $1 AND attempt = $2";
+  /** A report or the gateway's acceptance: $3 is {@link TaskTrigger#START_ACCEPTED}'s or {@link TaskTrigger#ACKNOWLEDGED}'s target. */
   private static final String SETTLE = "UPDATE tasks SET state = $3, updated_at = $4, version = version + 1, "
       + "delivered_at = CASE WHEN $3 IN ('delivered', 'processed') THEN COALESCE(delivered_at, $4) ELSE delivered_at END, "
       + "processed_at = CASE WHEN $3 = 'processed' THEN $4 ELSE processed_at END, "
       + "result = COALESCE($5, result), last_error = COALESCE($6, last_error), not_before = COALESCE($7, not_before) "
-      + "WHERE id = $1 AND attempt = $2 AND state IN ('dispatched', 'delivered') RETURNING " + TaskRecord.COLUMNS;
+      + "WHERE id = $1 AND attempt = $2 AND " + TaskTrigger.whereFrom(TaskTrigger.START_ACCEPTED, TaskTrigger.ACKNOWLEDGED)
+      + " RETURNING " + TaskRecord.COLUMNS;
   private static final String INSERT_EVENT = "INSERT INTO task_events (task_id, at, name, attempt, agent_id, detail) "
       + "VALUES ($1, $2, $3, $4, $5, $6)";
   private static final String EVENTS = "SELECT at, name, attempt, agent_id, detail FROM task_events WHERE task_id = $1 ORDER BY id";
@@ -88,7 +96,7 @@ public final class TaskRepository {
     return pool.withTransaction(conn -> conn.preparedQuery(INSERT)
             .execute(Tuple.of(UUID.randomUUID(), gatewayId, requestedAgentId, maxAttempts, utc(now), payload))
             .map(rows -> TaskRecord.fromRow(rows.iterator().next()))
-            .compose(task -> insertEvent(conn, task.id(), "task.queued", null, null, new JsonObject()).map(task)))
+            .compose(task -> insertEvent(conn, task.id(), TaskTrigger.CREATED.eventName(), null, null, new JsonObject()).map(task)))
         .recover(e -> e instanceof PgException pg && "23503".equals(pg.getSqlState())
             ? Future.failedFuture(ApiError.notFound("gateway_not_found", "gateway " + gatewayId + " does not exist").exception())
             : Future.failedFuture(e));
@@ -182,7 +190,7 @@ public final class TaskRepository {
               return conn.preparedQuery(MARK_DISPATCHED).execute(Tuple.of(task.id(), agent.id(), utc(now)))
                   .compose(r -> conn.preparedQuery(INSERT_OUTBOX).execute(Tuple.of(task.id(), attempt, agent.id(),
                       agent.provisionEpoch(), utc(now))))
-                  .compose(r -> insertEvent(conn, task.id(), "task.dispatched", attempt, agent.id(), new JsonObject()))
+                  .compose(r -> insertEvent(conn, task.id(), TaskTrigger.DISPATCHED.eventName(), attempt, agent.id(), new JsonObject()))
                   .map(r -> Optional.of(new Start(task.id(), attempt, agent.id(), agent.provisionEpoch(), task.gatewayId(), null,
                       task.payload())));
             });
@@ -215,7 +223,7 @@ public final class TaskRepository {
     return pool.withTransaction(conn -> conn.preparedQuery(AWAIT_CONFIRMATION)
         .execute(Tuple.of(start.taskId(), start.attempt(), utc(until)))
         .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture()
-            : insertEvent(conn, start.taskId(), "task.start_unconfirmed", start.attempt(), start.agentId(),
+            : insertEvent(conn, start.taskId(), TaskTrigger.START_UNCONFIRMED.eventName(), start.attempt(), start.agentId(),
                 new JsonObject().put("reason", reason).put("confirmUntil", until.toString()))));
   }
 
@@ -224,9 +232,9 @@ public final class TaskRepository {
     // The outbox row goes in the same transaction: a row left behind would be claimed again when its
     // claim lapsed, and the gateway asked to start a running task again.
     return pool.withTransaction(conn -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
-        .compose(r -> settle(conn, taskId, attempt, TaskRecord.State.DELIVERED, null, null, null))
+        .compose(r -> settle(conn, taskId, attempt, TaskTrigger.START_ACCEPTED.to(), null, null, null))
         .compose(task -> task.isEmpty() ? Future.succeededFuture(task)
-            : insertEvent(conn, taskId, "task.delivered", attempt, task.get().agentId(), new JsonObject().put("via", via)).map(task)));
+            : insertEvent(conn, taskId, TaskTrigger.START_ACCEPTED.eventName(), attempt, task.get().agentId(), new JsonObject().put("via", via)).map(task)));
   }
 
   /**
@@ -242,18 +250,20 @@ public final class TaskRepository {
         return Future.succeededFuture(Optional.<TaskRecord>empty());
       }
       TaskRecord task = TaskRecord.fromRow(rows.iterator().next());
-      if (task.attempt() != attempt || task.state() != TaskRecord.State.DISPATCHED) {
+      // START_FAILED and START_FAILED_FOR_GOOD share their from-states (TaskTriggerTest): the row is locked, so
+      // checking here is as good as a condition in the UPDATE.
+      if (task.attempt() != attempt || !TaskTrigger.START_FAILED.appliesTo(task.state())) {
         // Settled already: drop the attempt's outbox row if one is left, so it is not carried out again.
         return conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt)).map(r -> Optional.<TaskRecord>empty());
       }
       boolean exhausted = attempt >= task.maxAttempts();
-      TaskRecord.State next = exhausted ? TaskRecord.State.FAILED : TaskRecord.State.QUEUED;
+      TaskTrigger outcome = exhausted ? TaskTrigger.START_FAILED_FOR_GOOD : TaskTrigger.START_FAILED;
       return conn.preparedQuery("UPDATE tasks SET state = $3, last_error = $4, not_before = $5, updated_at = $6, "
               + "version = version + 1 WHERE id = $1 AND attempt = $2 RETURNING " + TaskRecord.COLUMNS)
-          .execute(Tuple.of(taskId, attempt, next.wireName(), reason, utc(now.plus(backoff)), utc(now)))
+          .execute(Tuple.of(taskId, attempt, outcome.to().wireName(), reason, utc(now.plus(backoff)), utc(now)))
           .map(r -> TaskRecord.fromRow(r.iterator().next()))
           .compose(updated -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
-              .compose(r -> insertEvent(conn, taskId, exhausted ? "task.failed" : "task.rolled_back", attempt, task.agentId(),
+              .compose(r -> insertEvent(conn, taskId, outcome.eventName(), attempt, task.agentId(),
                   new JsonObject().put("reason", reason).put("retryAt", exhausted ? null : now.plus(backoff).toString())))
               .compose(r -> releaseAgent(tx, task.agentId(), LifecycleTrigger.DISPATCH_ROLLED_BACK,
                   AgentChange.create().lastProvisionError("task " + taskId + " attempt " + attempt + " did not start: " + reason),
@@ -272,7 +282,7 @@ public final class TaskRepository {
     if (agentIds.isEmpty()) {
       return Future.succeededFuture(java.util.Set.of());
     }
-    return pool.preparedQuery("SELECT DISTINCT agent_id FROM tasks WHERE agent_id = ANY($1) AND state IN ('dispatched', 'delivered')")
+    return pool.preparedQuery("SELECT DISTINCT agent_id FROM tasks WHERE agent_id = ANY($1) AND " + TaskTrigger.whereLive("state"))
         .execute(Tuple.of(agentIds.toArray(new UUID[0])))
         .map(rows -> {
           java.util.Set<UUID> busy = new java.util.HashSet<>();
@@ -285,16 +295,19 @@ public final class TaskRepository {
 
   public Future<Void> releaseLiveTasksIn(SqlConnection conn, UUID agentId, boolean requeue, String reason) {
     Instant now = clock.instant();
-    return conn.preparedQuery("UPDATE tasks SET state = CASE WHEN $2 AND attempt < max_attempts THEN 'queued' ELSE 'failed' END, "
+    return conn.preparedQuery("UPDATE tasks SET state = CASE WHEN $2 AND attempt < max_attempts THEN "
+            + TaskTrigger.INSTANCE_LOST.toSql() + " ELSE " + TaskTrigger.INSTANCE_LOST_FOR_GOOD.toSql() + " END, "
             + "last_error = $3, not_before = $4, updated_at = $4, version = version + 1 "
-            + "WHERE agent_id = $1 AND state IN ('dispatched', 'delivered') RETURNING id, attempt, state")
+            + "WHERE agent_id = $1 AND " + TaskTrigger.whereFrom(TaskTrigger.INSTANCE_LOST, TaskTrigger.INSTANCE_LOST_FOR_GOOD)
+            + " RETURNING id, attempt, state")
         .execute(Tuple.of(agentId, requeue, reason, utc(now)))
         .compose(rows -> {
           Future<Void> chain = Future.succeededFuture();
           for (Row row : rows) {
             UUID taskId = row.getUUID("id");
             int attempt = row.getInteger("attempt");
-            String name = "queued".equals(row.getString("state")) ? "task.requeued" : "task.failed";
+            String name = (TaskTrigger.INSTANCE_LOST.to() == TaskRecord.State.fromWire(row.getString("state"))
+                ? TaskTrigger.INSTANCE_LOST : TaskTrigger.INSTANCE_LOST_FOR_GOOD).eventName();
             chain = chain.compose(v -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt)))
                 .compose(r -> insertEvent(conn, taskId, name, attempt, agentId, new JsonObject().put("reason", reason)));
           }
@@ -337,10 +350,10 @@ public final class TaskRepository {
             + " of task " + taskId + " is no longer live (the task is " + task.state().wireName() + " at attempt " + task.attempt()
             + "); stop working on it", false).with("action", "stop")));
       }
-      TaskRecord.State next = ack ? TaskRecord.State.PROCESSED : TaskRecord.State.DELIVERED;
-      return settle(conn, taskId, attempt, next, ack ? (result == null ? new JsonObject() : result) : null, null, null)
+      TaskTrigger trigger = ack ? TaskTrigger.ACKNOWLEDGED : TaskTrigger.START_ACCEPTED;
+      return settle(conn, taskId, attempt, trigger.to(), ack ? (result == null ? new JsonObject() : result) : null, null, null)
           .compose(updated -> conn.preparedQuery(DELETE_OUTBOX).execute(Tuple.of(taskId, attempt))
-              .compose(r -> insertEvent(conn, taskId, ack ? "task.processed" : "task.delivered", attempt, agentId,
+              .compose(r -> insertEvent(conn, taskId, trigger.eventName(), attempt, agentId,
                   new JsonObject().put("via", "agent report")))
               .compose(r -> ack ? releaseAgent(tx, agentId, LifecycleTrigger.TASK_PROCESSED, AgentChange.none(),
                   new JsonObject().put("taskId", taskId.toString()).put("attempt", attempt)) : Future.succeededFuture())
@@ -384,9 +397,10 @@ public final class TaskRepository {
   }
 
   private Future<Void> fail(SqlConnection conn, TaskRecord task, String reason) {
-    return conn.preparedQuery("UPDATE tasks SET state = 'failed', last_error = $2, updated_at = $3, version = version + 1 "
-            + "WHERE id = $1 AND state = 'queued'").execute(Tuple.of(task.id(), reason, utc(clock.instant())))
-        .compose(r -> insertEvent(conn, task.id(), "task.failed", task.attempt(), task.requestedAgentId(), new JsonObject().put("reason", reason)));
+    TaskTrigger trigger = TaskTrigger.REQUESTED_AGENT_DELETED;
+    return conn.preparedQuery("UPDATE tasks SET state = " + trigger.toSql() + ", last_error = $2, updated_at = $3, version = version + 1 "
+            + "WHERE id = $1 AND " + trigger.whereFrom()).execute(Tuple.of(task.id(), reason, utc(clock.instant())))
+        .compose(r -> insertEvent(conn, task.id(), trigger.eventName(), task.attempt(), task.requestedAgentId(), new JsonObject().put("reason", reason)));
   }
 
   private Future<Void> insertEvent(SqlConnection conn, UUID taskId, String name, Integer attempt, UUID agentId, JsonObject detail) {

@@ -2,15 +2,19 @@ package dev.rollcall.core.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rollcall.core.persistence.TaskRecord;
+import dev.rollcall.core.persistence.TaskTrigger;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * docs/lifecycle.md is rendered from {@link LifecycleTable}, so the document cannot drift from the
- * code. After changing the table, regenerate it:
+ * docs/lifecycle.md is rendered from {@link LifecycleTable} and, for tasks, from {@link TaskTrigger}, so
+ * the document cannot drift from the code. After changing the table, regenerate it:
  * {@code ./mvnw -pl core test -Dtest=LifecycleDocTest -Drollcall.writeDocs=true}.
  */
 class LifecycleDocTest {
@@ -79,6 +83,33 @@ class LifecycleDocTest {
             throw new IllegalStateException(e);
           }
         });
+    renderTasks(md);
     return md.toString();
+  }
+
+  private static void renderTasks(StringBuilder md) {
+    md.append("\n# Task lifecycle\n\n")
+        .append("<!-- Generated from core/src/main/java/dev/rollcall/core/persistence/TaskTrigger.java by\n")
+        .append("     LifecycleDocTest; do not edit by hand. -->\n\n")
+        .append("Every state change of a task is one row of this table, applied by `TaskRepository` as a conditional\n")
+        .append("`UPDATE` whose state condition is generated from the row, with the event below inserted into `task_events`\n")
+        .append("in the same transaction (and the agent's own transition, when it moves too). `delivered` (the gateway\n")
+        .append("accepted the start) and `processed` (the agent acknowledged the result) are different on purpose (seed 03).\n")
+        .append("An attempt is live, and a report may name it, while its task is ")
+        .append(TaskTrigger.live().stream().map(s -> "`" + s.wireName() + "`").collect(Collectors.joining(" or "))).append(".\n\n")
+        .append("Rows are triggers, columns the current state (`new`: the task does not exist yet); a cell is the next\n")
+        .append("state, `=` for legal and unchanged, blank for illegal.\n\n| trigger | event | new |");
+    for (TaskRecord.State s : TaskRecord.State.values()) {
+      md.append(' ').append(s.wireName()).append(" |");
+    }
+    md.append(" why |\n|---|---|---|").append("---|".repeat(TaskRecord.State.values().length)).append("---|\n");
+    for (TaskTrigger t : TaskTrigger.values()) {
+      md.append("| `").append(t.name()).append("` | `").append(t.eventName()).append("` | ")
+          .append(t.from().isEmpty() ? t.to().wireName() : "").append(" |");
+      for (TaskRecord.State s : TaskRecord.State.values()) {
+        md.append(' ').append(!t.appliesTo(s) ? "" : t.to() == s ? "=" : t.to().wireName()).append(" |");
+      }
+      md.append(' ').append(t.reason()).append(" |\n");
+    }
   }
 }

@@ -56,10 +56,15 @@ public enum TaskTrigger {
 
   /**
    * The states in which an attempt is live: a report may name it, and the agent's busy belongs to it.
-   * A method, not a field: enum constants are built before the enum's static fields.
+   * A method over a holder class, not a field: enum constants are built before the enum's own static fields.
    */
   public static Set<State> live() {
-    return Collections.unmodifiableSet(EnumSet.of(State.DISPATCHED, State.DELIVERED));
+    return Live.STATES;
+  }
+
+  /** Built on first use, after the constants, so that it is one set and not one per call (attemptLive is on the report path). */
+  private static final class Live {
+    static final Set<State> STATES = Collections.unmodifiableSet(EnumSet.of(State.DISPATCHED, State.DELIVERED));
   }
 
   /** Where the trigger applies; empty for {@link #CREATED} (the task does not exist yet). */

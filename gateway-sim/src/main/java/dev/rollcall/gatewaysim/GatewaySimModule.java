@@ -11,13 +11,15 @@ import java.time.Duration;
  */
 public final class GatewaySimModule implements RollcallModule {
   public static final String NAME = "gateway-sim";
+  /** The seed of the dev stack's simulator, and of {@code serve --verticles gateway-sim} without {@code --sim-seed}. */
+  public static final long DEFAULT_SEED = 42;
 
   private final long seed;
   private GatewaySimVerticle verticle;
   private dev.rollcall.core.config.RollcallConfig config;
 
   public GatewaySimModule() {
-    this(42);
+    this(DEFAULT_SEED);
   }
 
   public GatewaySimModule(long seed) {

@@ -114,6 +114,10 @@ final class Simulator {
     if (agent == null) {
       return new JsonObject().put("started", false).put("reason", "no such agent on this gateway");
     }
+    // Counted before any answer: the gateway was asked, whatever it said. One attempt asked twice is a
+    // double dispatch (two dispatchers claimed one outbox row), which the chaos report checks.
+    String key = body.getString("taskId") + "#" + body.getInteger("attempt", 1);
+    agent.startsByAttempt.merge(key, 1, Integer::sum);
     if (agent.profile == FaultProfile.START_FAILURE_ERROR) {
       return null; // answered 500 by the caller
     }
@@ -217,6 +221,7 @@ final class Simulator {
           .put("maxRegisteredPerEpoch", registeredPerEpoch.values().stream().mapToInt(Integer::intValue).max().orElse(0))
           .put("crashedAt", a.crashedAt == null ? null : a.crashedAt.toString())
           .put("duplicateRefusals", a.duplicateRefusals).put("tasksStarted", a.tasksStarted).put("tasksAcked", a.tasksAcked)
+          .put("maxStartsPerAttempt", a.startsByAttempt.values().stream().mapToInt(Integer::intValue).max().orElse(0))
           .put("instances", instances));
     }
     JsonArray gws = new JsonArray();
@@ -503,6 +508,8 @@ final class Simulator {
     int duplicateRefusals;
     int tasksStarted;
     int tasksAcked;
+    /** Start requests per task attempt ({@code taskId#attempt}): more than one is a double dispatch. */
+    final Map<String, Integer> startsByAttempt = new HashMap<>();
     final List<Instance> instances = new ArrayList<>();
 
     SimAgent(String id, String name, String gateway, FaultProfile profile, long seed) {

@@ -50,8 +50,100 @@ final class ChaosRun {
   /** Violating agents whose whole story the report tells, per invariant. */
   static final int EXPLAINED_PER_INVARIANT = 5;
 
+  /**
+   * @param cluster where the control plane runs: one JVM ({@link ClusterPlan#ONE_JVM}) or separate
+   *     clustered processes, with the node losses to play
+   */
   record Options(int agents, int gateways, Map<FaultProfile, Double> faults, Duration duration, long seed, Path report,
-                 Map<Setting, String> settings) {
+                 Map<Setting, String> settings, ClusterPlan cluster) {
+    Options(int agents, int gateways, Map<FaultProfile, Double> faults, Duration duration, long seed, Path report,
+            Map<Setting, String> settings) {
+      this(agents, gateways, faults, duration, seed, report, settings, ClusterPlan.ONE_JVM);
+    }
+
+    /** The same run with another seed (a sweep), reported elsewhere. */
+    Options withSeed(long seed, Path report) {
+      return new Options(agents, gateways, faults, duration, seed, report, settings, cluster);
+    }
+  }
+
+  /**
+   * What a scenario plays against: the control plane in this JVM, or {@link ChaosCluster}'s processes.
+   * The scenario only needs the operator API, the simulator, the database (for the report) and an event
+   * loop to measure the machine's scheduling lag on.
+   */
+  interface Stack {
+    RollcallConfig config();
+
+    /** The operator API's base URL. */
+    String api();
+
+    String simUrl();
+
+    io.vertx.sqlclient.Pool pool();
+
+    io.vertx.core.Vertx vertx();
+
+    /** Starts playing the node events, timed from now (the end of fleet creation); nothing for one JVM. */
+    default void startNodeEvents() {
+    }
+
+    /** Waits for the node events still under way (a restart): they must be over before the fleet settles. */
+    default void awaitNodeEvents() {
+    }
+
+    /**
+     * When each node was lost (killed, or stopped for a rolling restart), in order: the node-loss
+     * invariants are judged from the first, and a crash near one is detected under its outage grace.
+     */
+    default List<Instant> nodeLosses() {
+      return List.of();
+    }
+
+    /**
+     * What a lost node may add to an agent's recovery: the claims its reconciler held come back only after
+     * the claim visibility, and the others notice the loss only after the membership timeout.
+     */
+    default Duration nodeLossSlack() {
+      return Duration.ZERO;
+    }
+
+    /**
+     * Per node: what it ran and did, its processes, and the node events with how long the cluster took to
+     * absorb each; null for one JVM.
+     */
+    default JsonObject nodesReport() {
+      return null;
+    }
+  }
+
+  /** One JVM: every control-plane module and the simulator in a {@link Node}. */
+  private record OneJvm(Node node, GatewaySimModule sim) implements Stack {
+    @Override
+    public RollcallConfig config() {
+      // The node's own config: dev generates the admin token at start.
+      return node.context().config();
+    }
+
+    @Override
+    public String api() {
+      return node.listeners().get(0).url();
+    }
+
+    @Override
+    public String simUrl() {
+      return sim.url();
+    }
+
+    @Override
+    public io.vertx.sqlclient.Pool pool() {
+      return node.context().pool();
+    }
+
+    @Override
+    public io.vertx.core.Vertx vertx() {
+      return node.vertx();
+    }
   }
 
   private final Options options;
@@ -119,18 +211,22 @@ final class ChaosRun {
           + "need at least " + Durations.format(Duration.ofSeconds((long) Math.ceil(outage.plus(config.leaseTtl())
               .toMillis() / 700.0))));
     }
+    if (options.cluster().separateProcesses()) {
+      try (ChaosCluster cluster = ChaosCluster.start(env, settings, options.cluster(), options.seed(), out)) {
+        return new Scenario(cluster).play();
+      }
+    }
     GatewaySimModule sim = new GatewaySimModule(options.seed());
     List<RollcallModule> modules = new ArrayList<>(Modules.controlPlane());
     modules.add(sim);
     try (Node node = Node.start(config, Node.Mode.DEV, modules)) {
-      // The node's own config: dev generates the admin token at start.
-      return new Scenario(node, node.context().config(), sim.url()).play();
+      return new Scenario(new OneJvm(node, sim)).play();
     }
   }
 
   /** One run against a started node. */
   private final class Scenario {
-    private final Node node;
+    private final Stack stack;
     private final RollcallConfig config;
     private final String api;
     private final String simUrl;
@@ -144,13 +240,14 @@ final class ChaosRun {
     /** The machine's delay of the event loops during this run: added to every time bound below. */
     private final SchedulingLag lag;
 
-    Scenario(Node node, RollcallConfig config, String simUrl) {
-      this.node = node;
-      // Vert.x's default event-loop pool: two per core.
-      this.lag = new SchedulingLag(node.vertx(), 2 * Runtime.getRuntime().availableProcessors());
-      this.config = config;
-      this.api = node.listeners().get(0).url();
-      this.simUrl = simUrl;
+    Scenario(Stack stack) {
+      this.stack = stack;
+      // Vert.x's default event-loop pool: two per core. With separate processes these are the driver's own
+      // loops: the machine delays the nodes' loops alike.
+      this.lag = new SchedulingLag(stack.vertx(), 2 * Runtime.getRuntime().availableProcessors());
+      this.config = stack.config();
+      this.api = stack.api();
+      this.simUrl = stack.simUrl();
       this.operator = new OperatorApi(config.adminToken().orElseThrow());
       // Gateway names carry the run's id: a second run against the same database must not collide.
       String run = Long.toString(System.currentTimeMillis(), 36);
@@ -193,6 +290,8 @@ final class ChaosRun {
         for (var c : creations) {
           c.get(60, TimeUnit.SECONDS);
         }
+        // Node events are timed from here, like the gateway outage.
+        stack.startNodeEvents();
         List<String> gateways = new ArrayList<>(gatewayIds.keySet());
         AtomicInteger tasksCreated = new AtomicInteger();
         drivers.scheduleAtFixedRate(() -> {
@@ -223,6 +322,7 @@ final class ChaosRun {
               statusLine(), tasksCreated.get());
           out.flush();
         }
+        stack.awaitNodeEvents();
       } finally {
         creators.shutdownNow();
         drivers.shutdownNow();
@@ -294,7 +394,7 @@ final class ChaosRun {
       Duration creation = max(escalation, config.maxTransition().plus(hb)).plus(config.gatewayTimeout()).plus(schedulingSlack());
       Duration replaced = permanent401Bound().plus(hb);
       Duration outage = hb.plus(escalation).plus(config.gatewayTimeout()).plus(schedulingSlack());
-      return max(max(creation, replaced), outage);
+      return max(max(creation, replaced), outage).plus(stack.nodeLossSlack());
     }
 
     private static Duration max(Duration a, Duration b) {
@@ -337,7 +437,7 @@ final class ChaosRun {
      */
     Duration permanent401Bound() {
       return config.leaseTtl().plus(config.suspicionWindow()).plus(config.checkinDeadline()).plus(bucketWait())
-          .plus(config.gatewayTimeout()).plus(schedulingSlack());
+          .plus(config.gatewayTimeout()).plus(schedulingSlack()).plus(stack.nodeLossSlack());
     }
 
     private Duration bucketWait() {
@@ -379,8 +479,15 @@ final class ChaosRun {
       Map<String, Invariant> invariants = new LinkedHashMap<>();
       for (String name : List.of("single_instance_per_agent", "no_permanent_401", "recovery_under_way_for_401",
           "offline_has_reason", "no_stuck_starting",
-          "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped", "crash_detected")) {
+          "dispatch_rolled_back", "processed_implies_delivered", "no_double_dispatch", "wake_attempts_capped", "crash_detected")) {
         invariants.put(name, new Invariant());
+      }
+      List<Instant> losses = stack.nodeLosses();
+      java.util.Optional<Instant> nodeLoss = losses.stream().findFirst();
+      JsonObject nodes = stack.nodesReport();
+      if (nodes != null) {
+        invariants.put("no_offline_for_node_loss", new Invariant());
+        invariants.put("node_loss_absorbed", new Invariant());
       }
       Duration permanent401 = permanent401Bound();
       long longest401 = 0;
@@ -397,6 +504,10 @@ final class ChaosRun {
             invariants.get("recovery_under_way_for_401").violate(a.getString("name"), "instance " + i.getString("instanceId")
                 + " answered 401 since " + since + " and the agent is " + row.status + " with no recovery under way");
           }
+        }
+        if (a.getInteger("maxStartsPerAttempt", 0) > 1) {
+          invariants.get("no_double_dispatch").violate(a.getString("name"), "the gateway was asked " + a.getInteger("maxStartsPerAttempt")
+              + " times to start one task attempt");
         }
         if (a.getInteger("maxRegisteredPerEpoch") > 1) {
           invariants.get("single_instance_per_agent").violate(a.getString("name"), "" + a.getInteger("maxRegisteredPerEpoch")
@@ -532,6 +643,30 @@ final class ChaosRun {
               + " counted as delivered though every start there fails");
         }
       }
+      for (Row r : run("SELECT e.task_id, e.attempt, count(*) FROM task_events e JOIN tasks t ON t.id = e.task_id "
+          + "WHERE e.name = 'task.dispatched' AND t.gateway_id = ANY($1) GROUP BY 1, 2 HAVING count(*) > 1")) {
+        invariants.get("no_double_dispatch").violate(null, "task " + r.getUUID(0) + " attempt " + r.getInteger(1) + " dispatched "
+            + r.getLong(2) + " times");
+      }
+      if (nodes != null && nodeLoss.isPresent()) {
+        // A healthy agent never stops heartbeating: judged offline after a node was lost, it was judged for
+        // the control plane's own loss, which the outage grace and the balancer are there to absorb.
+        for (Row r : run("SELECT a.name, e.at, e.name FROM lifecycle_events e JOIN agents a ON a.id = e.agent_id "
+            + "WHERE a.gateway_id = ANY($1) AND e.to_status = 'offline' AND e.at >= '" + nodeLoss.get() + "'::timestamptz")) {
+          if (plan.get(r.getString(0)) == FaultProfile.HEALTHY) {
+            invariants.get("no_offline_for_node_loss").violate(r.getString(0), "a healthy agent went offline (" + r.getString(2)
+                + ") at " + r.getOffsetDateTime(1).toInstant() + ", after the node loss at " + nodeLoss.get());
+          }
+        }
+        for (Object o : nodes.getJsonArray("events")) {
+          JsonObject event = (JsonObject) o;
+          if ("killed".equals(event.getString("what")) && !event.getBoolean("absorbed", false)) {
+            invariants.get("node_loss_absorbed").violate(null, "node " + event.getInteger("node") + " killed at " + event.getString("at")
+                + ": within 60 s, membership seen " + event.getJsonObject("membership_ms") + ", outage graces "
+                + event.getJsonObject("outage_grace_ms") + ", cut-off healthy agents back after " + event.getValue("agents_back_ms") + " ms");
+          }
+        }
+      }
       for (Row r : (run("SELECT t.id FROM tasks t WHERE t.state = 'processed' AND t.gateway_id = ANY($1) AND NOT EXISTS "
           + "(SELECT 1 FROM task_events e WHERE e.task_id = t.id AND e.attempt = t.attempt AND e.name = 'task.delivered')"))) {
         invariants.get("processed_implies_delivered").violate(null, "task " + r.getUUID(0) + " processed without a delivery");
@@ -539,6 +674,10 @@ final class ChaosRun {
 
       // Each crash against the first offline verdict after it: one query for every crashed agent.
       List<Long> detection = new ArrayList<>();
+      // A crash whose verdict falls due while the cluster absorbs a node loss waits for the outage grace
+      // the loss started, as it should: those are bounded apart, with the node-loss slack added.
+      List<Long> detectionNearLoss = new ArrayList<>();
+      Duration detectionLimit = config.leaseTtl().plus(config.suspicionWindow()).plusSeconds(1);
       List<JsonObject> crashedAgents = simByName.values().stream().filter(a -> a.getString("crashedAt") != null).toList();
       Map<String, Instant> detectedAt = new HashMap<>();
       if (!crashedAgents.isEmpty()) {
@@ -547,7 +686,7 @@ final class ChaosRun {
         java.time.OffsetDateTime[] crashedAts = crashedAgents.stream()
             .map(a -> dev.rollcall.core.persistence.AgentRepository.utc(Instant.parse(a.getString("crashedAt"))))
             .toArray(java.time.OffsetDateTime[]::new);
-        for (Row r : await(node.context().pool().preparedQuery("SELECT c.agent_id, min(e.at) FROM unnest($1::uuid[], $2::timestamptz[]) "
+        for (Row r : await(stack.pool().preparedQuery("SELECT c.agent_id, min(e.at) FROM unnest($1::uuid[], $2::timestamptz[]) "
             + "AS c(agent_id, crashed_at) JOIN lifecycle_events e ON e.agent_id = c.agent_id "
             + "AND e.name = 'lifecycle.liveness.expired' AND e.at >= c.crashed_at GROUP BY c.agent_id")
             .execute(io.vertx.sqlclient.Tuple.tuple().addArrayOfUUID(crashedIds).addArrayOfOffsetDateTime(crashedAts)))) {
@@ -558,7 +697,9 @@ final class ChaosRun {
         Instant crashedAt = Instant.parse(a.getString("crashedAt"));
         Instant detected = detectedAt.get(a.getString("agentId"));
         if (detected != null) {
-          detection.add(Duration.between(crashedAt, detected).toMillis());
+          boolean nearLoss = losses.stream().anyMatch(lost -> crashedAt.plus(detectionLimit).isAfter(lost)
+              && crashedAt.isBefore(lost.plus(stack.nodeLossSlack())));
+          (nearLoss ? detectionNearLoss : detection).add(Duration.between(crashedAt, detected).toMillis());
         } else if (crashedAt.plus(config.leaseTtl()).plus(config.suspicionWindow()).plusSeconds(5).isBefore(now)) {
           invariants.get("crash_detected").violate(a.getString("name"), "crashed at " + crashedAt + ", never judged offline");
         }
@@ -573,15 +714,19 @@ final class ChaosRun {
       JsonArray explained = explain(invariants, rows, simByName);
       JsonObject convergenceMs = percentiles(convergence);
       JsonObject detectionMs = percentiles(detection);
+      JsonObject detectionNearLossMs = percentiles(detectionNearLoss);
       JsonObject bounds = new JsonObject()
           .put("no_permanent_401_ms", permanent401.toMillis())
           .put("longest_401_ms", longest401)
           .put("no_stuck_starting_ms", startingLimit.toMillis())
           .put("longest_starting_ms", longestStarting)
           .put("scheduling_lag", lag.toJson())
-          .put("detection_p99", bound(detectionMs, config.leaseTtl().plus(config.suspicionWindow()).plusSeconds(1)))
+          .put("node_loss_slack_ms", stack.nodeLossSlack().toMillis())
+          .put("detection_p99", bound(detectionMs, detectionLimit))
+          .put("detection_near_node_loss_p99", bound(detectionNearLossMs, detectionLimit.plus(stack.nodeLossSlack())))
           .put("convergence_p99", bound(convergenceMs, convergenceBound().plusSeconds(2)));
       boolean withinBounds = bounds.getJsonObject("detection_p99").getBoolean("holds")
+          && bounds.getJsonObject("detection_near_node_loss_p99").getBoolean("holds")
           && bounds.getJsonObject("convergence_p99").getBoolean("holds");
       JsonObject invariantJson = new JsonObject();
       boolean allHold = withinBounds;
@@ -606,9 +751,11 @@ final class ChaosRun {
           .put("invariants", invariantJson)
           .put("convergence_ms", convergenceMs)
           .put("detection_ms", detectionMs)
+          .put("detection_near_node_loss_ms", detectionNearLossMs)
           .put("bounds", bounds)
           .put("tasks", new JsonObject(new LinkedHashMap<>(tasks)))
           .put("evidence", evidence(simByName))
+          .put("cluster", nodes)
           .put("violations_explained", explained)
           .put("passed", allHold && wedged == 0 && converged == options.agents());
     }
@@ -634,7 +781,7 @@ final class ChaosRun {
         }
       });
       Map<String, List<JsonObject>> timelines = new HashMap<>();
-      for (Row r : await(node.context().pool().preparedQuery("SELECT agent_id, at, name, from_status, to_status, provision_epoch, detail "
+      for (Row r : await(stack.pool().preparedQuery("SELECT agent_id, at, name, from_status, to_status, provision_epoch, detail "
           + "FROM lifecycle_events WHERE agent_id = ANY($1) ORDER BY agent_id, id")
           .execute(io.vertx.sqlclient.Tuple.of(ids.toArray(java.util.UUID[]::new))))) {
         JsonObject detail = r.getJsonObject(6);
@@ -683,7 +830,7 @@ final class ChaosRun {
     /** A query over this run's gateways only ($1): the database may hold other fleets. */
     private io.vertx.sqlclient.RowSet<Row> run(String sql) {
       java.util.UUID[] ids = gatewayIds.values().stream().map(java.util.UUID::fromString).toArray(java.util.UUID[]::new);
-      return await(node.context().pool().preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.of(ids)));
+      return await(stack.pool().preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.of(ids)));
     }
 
     /** The simulator's side of "ready": a registered, running instance of its epoch heartbeated lately. */
@@ -763,6 +910,12 @@ final class ChaosRun {
     out.printf("%-30s %d%n", "wedged", report.getInteger("wedged"));
     out.printf("%-30s %s%n", "convergence ms (p50/p99/max)", triple(report.getJsonObject("convergence_ms")));
     out.printf("%-30s %s%n", "detection ms (p50/p99/max)", triple(report.getJsonObject("detection_ms")));
+    JsonObject nearLoss = report.getJsonObject("detection_near_node_loss_ms");
+    if (nearLoss.getInteger("n") > 0) {
+      JsonObject b = report.getJsonObject("bounds").getJsonObject("detection_near_node_loss_p99");
+      out.printf("%-30s %s of %d crashes, p99 limit %d ms (%s)%n", "  near a node loss", triple(nearLoss), nearLoss.getInteger("n"),
+          b.getLong("limit_ms"), b.getBoolean("holds") ? "holds" : "EXCEEDED");
+    }
     JsonObject bounds = report.getJsonObject("bounds");
     out.printf("%-30s detection p99 %s of %d ms (%s), convergence p99 %s of %d ms (%s), longest 401 streak %d of %d ms%n", "bounds",
         bounds.getJsonObject("detection_p99").getValue("p99_ms"), bounds.getJsonObject("detection_p99").getLong("limit_ms"),
@@ -775,6 +928,7 @@ final class ChaosRun {
         bounds.getJsonObject("scheduling_lag").getLong("p99_ms"), bounds.getJsonObject("scheduling_lag").getLong("max_ms"));
     out.printf("%-30s %s%n", "tasks", report.getJsonObject("tasks").encode());
     out.printf("%-30s %s%n", "evidence (the faults fired)", report.getJsonObject("evidence").encode());
+    printCluster(report.getJsonObject("cluster"));
     out.println();
     out.printf("%-30s %-6s %s%n", "invariant", "holds", "violations");
     report.getJsonObject("invariants").forEach(e -> {
@@ -802,6 +956,33 @@ final class ChaosRun {
         options.report() == null ? "" : " (report: " + options.report() + ")");
     out.flush();
     return report.getBoolean("passed") ? 0 : 1;
+  }
+
+  /** Per node what it ran and did, and each node event with how long the cluster took to absorb it. */
+  private void printCluster(JsonObject cluster) {
+    if (cluster == null) {
+      return;
+    }
+    out.printf("%-30s %d nodes behind %s, connections per node port %s (logs: %s)%n", "cluster",
+        cluster.getJsonArray("nodes").size(), cluster.getJsonObject("balancer").getString("url"),
+        cluster.getJsonObject("balancer").getJsonObject("connections").encode(), cluster.getString("logs"));
+    for (Object o : cluster.getJsonArray("nodes")) {
+      JsonObject n = (JsonObject) o;
+      JsonObject t = n.getJsonObject("totals");
+      out.printf("  node %d %-38s %d process(es), heartbeats %.0f, transitions %.0f, reconcile ticks %.0f, outage graces %.0f%n",
+          n.getInteger("node"), n.getString("verticles"), n.getJsonArray("incarnations").size(),
+          t.getDouble("heartbeats_accepted", 0.0), t.getDouble("lifecycle_transitions", 0.0), t.getDouble("reconcile_ticks", 0.0),
+          t.getDouble("outage_graces", 0.0));
+    }
+    for (Object o : cluster.getJsonArray("events")) {
+      JsonObject e = (JsonObject) o;
+      JsonObject rest = e.copy();
+      rest.remove("what");
+      rest.remove("node");
+      rest.remove("at");
+      int node = e.getInteger("node");
+      out.printf("  %s%s at %s: %s%n", e.getString("what"), node == 0 ? "" : " node " + node, e.getString("at"), rest.encode());
+    }
   }
 
   private static String triple(JsonObject p) {

@@ -75,8 +75,7 @@ final class ChaosSweep {
     List<Long> wall = new ArrayList<>();
     for (long seed : seeds) {
       StringWriter text = new StringWriter();
-      ChaosRun run = new ChaosRun(new ChaosRun.Options(options.agents(), options.gateways(), options.faults(), options.duration(),
-          seed, null, options.settings()), new PrintWriter(text, true));
+      ChaosRun run = new ChaosRun(options.withSeed(seed, null), new PrintWriter(text, true));
       long started = System.nanoTime();
       JsonObject report = run.run(env);
       run.finish(report);

@@ -159,9 +159,13 @@ public final class Main implements Runnable {
         + "small simulated fleet through this node's operator API once it is up.")
     boolean simFleet;
 
+    @Option(names = "--sim-seed", paramLabel = "N", defaultValue = "42", description = "With gateway-sim in --verticles: the seed "
+        + "of every simulated agent's randomness, as `chaos --seed` gives it (default: ${DEFAULT-VALUE}).")
+    long simSeed;
+
     @Override
     java.util.List<dev.rollcall.core.node.RollcallModule> modules() {
-      java.util.List<dev.rollcall.core.node.RollcallModule> selected = Modules.select(verticles);
+      java.util.List<dev.rollcall.core.node.RollcallModule> selected = Modules.select(verticles, simSeed);
       if (simFleet && !(selected.stream().anyMatch(m -> m.name().equals(dev.rollcall.gatewaysim.GatewaySimModule.NAME))
           && selected.stream().anyMatch(m -> m.name().equals(dev.rollcall.provisioner.ProvisionerModule.NAME)))) {
         throw new IllegalArgumentException("--sim-fleet needs gateway-sim and provisioner in --verticles");
@@ -238,6 +242,16 @@ public final class Main implements Runnable {
         + "transitional state before the reconciler acts (default: 3s in a chaos run).") String maxTransition;
     @Option(names = "--recovery-probe", paramLabel = "DURATION", description = "How often an offline agent is probed "
         + "again, or off (default: off in a chaos run: seed 01's exact escalation).") String recoveryProbe;
+    @Option(names = "--nodes", defaultValue = "1", description = "Control-plane nodes: 1 runs everything in this JVM; 2 or more "
+        + "start separate `serve --cluster` processes (one Hazelcast cluster, modules spread as in docker-compose.yml, the "
+        + "agents behind a balancer) and the simulator in a process of its own (default: ${DEFAULT-VALUE}).") int nodes;
+    @Option(names = "--kill-node", paramLabel = "[N@]AT", description = "Kill node N (default 2) with SIGKILL at AT after the "
+        + "fleet is created, e.g. 20s or 3@20s; the report says how long the cluster took to absorb it (default: no kill).")
+    String killNode;
+    @Option(names = "--restart-node", paramLabel = "AT", description = "Start the killed node again at AT (default: never).")
+    String restartNode;
+    @Option(names = "--rolling-restart", paramLabel = "AT", description = "At AT, restart every running node in turn: SIGTERM, "
+        + "start, ready and rejoined, then the next (default: none).") String rollingRestart;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     Map<String, String> env = System.getenv();
 
@@ -257,8 +271,12 @@ public final class Main implements Runnable {
           throw new IllegalArgumentException("--agents must be at least 1 and at least --gateways (at least 1)");
         }
         sweep = seeds == null ? null : ChaosSweep.parseSeeds(seeds);
+        java.time.Duration runFor = dev.rollcall.core.config.Durations.parse(duration);
+        ClusterPlan cluster = new ClusterPlan(nodes, killNode == null ? null : ClusterPlan.NodeLoss.parse(killNode),
+            restartNode == null ? null : dev.rollcall.core.config.Durations.parse(restartNode),
+            rollingRestart == null ? null : dev.rollcall.core.config.Durations.parse(rollingRestart)).check(runFor);
         run = new ChaosRun(new ChaosRun.Options(agents, gateways, dev.rollcall.gatewaysim.FaultPlan.parseShares(faults),
-            dev.rollcall.core.config.Durations.parse(duration), seed, report, settings), spec.commandLine().getOut());
+            runFor, seed, report, settings, cluster), spec.commandLine().getOut());
       } catch (IllegalArgumentException | ConfigException e) {
         err.println("rollcall chaos: " + e.getMessage());
         err.flush();

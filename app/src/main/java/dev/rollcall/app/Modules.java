@@ -32,6 +32,11 @@ final class Modules {
    * keep that correct), and a node without a module still serves health and metrics.
    */
   static List<RollcallModule> select(String names) {
+    return select(names, GatewaySimModule.DEFAULT_SEED);
+  }
+
+  /** {@link #select(String)}, with the gateway simulator's agents seeded with {@code simSeed}. */
+  static List<RollcallModule> select(String names, long simSeed) {
     List<String> wanted = new ArrayList<>();
     for (String name : names.split(",")) {
       String n = name.trim();
@@ -47,7 +52,9 @@ final class Modules {
       throw new IllegalArgumentException("--verticles names none; choose from " + String.join(",", NAMES));
     }
     List<RollcallModule> selected = new ArrayList<>();
-    for (RollcallModule module : dev()) {
+    List<RollcallModule> all = new ArrayList<>(controlPlane());
+    all.add(new GatewaySimModule(simSeed));
+    for (RollcallModule module : all) {
       if (wanted.contains(module.name())) {
         selected.add(module);
       }

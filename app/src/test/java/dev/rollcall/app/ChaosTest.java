@@ -47,7 +47,8 @@ class ChaosTest {
     assertThat(report.getInteger("wedged")).isZero();
     assertThat(report.getInteger("converged")).as(summary).isEqualTo(200);
     for (String invariant : new String[] {"single_instance_per_agent", "no_permanent_401", "offline_has_reason",
-        "no_stuck_starting", "dispatch_rolled_back", "processed_implies_delivered", "wake_attempts_capped", "crash_detected"}) {
+        "no_stuck_starting", "dispatch_rolled_back", "processed_implies_delivered", "no_double_dispatch", "wake_attempts_capped",
+        "crash_detected"}) {
       JsonObject inv = report.getJsonObject("invariants").getJsonObject(invariant);
       assertThat(inv.getBoolean("holds")).as(invariant + ": " + inv.encode()).isTrue();
       assertThat(inv.getInteger("violations")).isZero();

@@ -74,6 +74,14 @@ class ComposeFileTest {
   }
 
   @Test
+  void chaosAcrossNodesSpreadsTheModulesAsThisFileDoes() {
+    for (int n = 1; n <= 3; n++) {
+      assertThat(Set.of(ClusterPlan.verticles(n).split(","))).as("chaos --nodes: node " + n + " runs what rollcall-" + n + " runs")
+          .isEqualTo(modulesOf("rollcall-" + n));
+    }
+  }
+
+  @Test
   void everyRollcallServicesSettingsLoadAsRollcallLoadsThem() {
     Set<String> known = Arrays.stream(Setting.values()).map(Setting::env).collect(Collectors.toSet());
     rollcall.forEach((name, env) -> {

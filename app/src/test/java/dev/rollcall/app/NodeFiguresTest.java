@@ -1,0 +1,44 @@
+package dev.rollcall.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+/** The figures the chaos report keeps per node, read off Prometheus text as a node serves it. */
+class NodeFiguresTest {
+  private static final String SCRAPE = """
+      # HELP rollcall_heartbeat_accepted_total Heartbeats accepted
+      # TYPE rollcall_heartbeat_accepted_total counter
+      rollcall_heartbeat_accepted_total{node="vm-1",status="ready"} 1200.0
+      rollcall_heartbeat_accepted_total{node="vm-1",status="starting"} 34.0
+      rollcall_lifecycle_transitions_total{node="vm-1",trigger="heartbeat.ready"} 17.0
+      rollcall_reconcile_tick_seconds_count{node="vm-1"} 250.0
+      rollcall_reconcile_tick_seconds_sum{node="vm-1"} 1.5
+      rollcall_reconcile_outage_grace_total{cause="cluster_member_lost",node="vm-1"} 1.0
+      rollcall_reconcile_outage_grace_total{cause="store_unavailable",node="vm-1"} 2.0
+      rollcall_heartbeat_accepted_totalx 99.0
+      """;
+
+  @Test
+  void sumsEachFigureOverItsLabelsAndKeepsGracesByCause() {
+    JsonObject f = NodeFigures.of(SCRAPE);
+    assertThat(f.getDouble("heartbeats_accepted")).isEqualTo(1234.0);
+    assertThat(f.getDouble("lifecycle_transitions")).isEqualTo(17.0);
+    assertThat(f.getDouble("reconcile_ticks")).isEqualTo(250.0);
+    assertThat(f.getDouble("outage_graces")).isEqualTo(3.0);
+    assertThat(f.getDouble("outage_graces_cluster_member_lost")).isEqualTo(1.0);
+    assertThat(f.getDouble("outage_graces_store_unavailable")).isEqualTo(2.0);
+  }
+
+  @Test
+  void aNodeWithoutAModuleHasZeroesAndIncarnationsAddUp() {
+    JsonObject empty = NodeFigures.of("# nothing\n");
+    assertThat(empty.getDouble("reconcile_ticks")).isZero();
+    JsonObject total = NodeFigures.sum(new JsonArray()
+        .add(new JsonObject().put("figures", NodeFigures.of(SCRAPE)))
+        .add(new JsonObject().put("figures", NodeFigures.of(SCRAPE))));
+    assertThat(total.getDouble("heartbeats_accepted")).isEqualTo(2468.0);
+  }
+}

@@ -56,6 +56,13 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
   static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(2);
   /**
+   * What the jar's manifest opens for {@code java -jar} (app/pom.xml: Hazelcast's and Netty's needs), given
+   * on the command line: a child starts with {@code -cp}, where the manifest's Add-Opens do not apply.
+   */
+  static final List<String> OPENS = List.of("--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+      "--add-opens=java.management/sun.management=ALL-UNNAMED", "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
+      "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED");
+  /**
    * How long a reconciler's claim on a due item lasts in a cluster run: longer than the provisioner
    * command's timeout (bus + 2 x gateway, 4 s with the fast profile), so that a live reconciler's claim
    * never lapses under it, and short enough that a killed one's come back within the run.
@@ -79,6 +86,8 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
   /** When each node was lost (killed, or stopped for a rolling restart), in order. */
   private final List<Instant> losses = new java.util.concurrent.CopyOnWriteArrayList<>();
   private Future<?> playing;
+  /** Kills the processes if this JVM stops first: a run stopped with Ctrl-C must not leave its nodes running. */
+  private final Thread stopChildren = new Thread(this::killChildren, "chaos-stop-children");
 
   private ChaosCluster(Node driver, ClusterPlan plan, PrintWriter out, Path logs, ChildProcess sim, ChaosBalancer balancer) {
     this.driver = driver;
@@ -89,6 +98,14 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
     this.sim = sim;
     this.balancer = balancer;
     this.operator = new OperatorApi(adminToken);
+    Runtime.getRuntime().addShutdownHook(stopChildren);
+  }
+
+  private void killChildren() {
+    for (ChildProcess n : nodes) {
+      n.kill();
+    }
+    sim.kill();
   }
 
   /**
@@ -98,16 +115,19 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
    *
    * @param env the variables the run's config was loaded from (the servers, when configured)
    * @param settings the run's settings; every node and the simulator get them as {@code ROLLCALL_*} variables
+   * @param report the report file, or null: the processes' logs go beside it ({@code report.json.logs/}), else
+   *     to a new temporary directory; either way they are kept for the diagnosis
    */
-  static ChaosCluster start(Map<String, String> env, Map<Setting, String> settings, ClusterPlan plan, long seed, PrintWriter out)
-      throws IOException {
+  static ChaosCluster start(Map<String, String> env, Map<Setting, String> settings, ClusterPlan plan, long seed, Path report,
+                            PrintWriter out) throws IOException {
     Map<Setting, String> driverSettings = new EnumMap<>(settings);
     driverSettings.put(Setting.HTTP_PORT, String.valueOf(EmbeddedServers.freePort()));
     Node driver = Node.start(RollcallConfig.load(env, Optional.empty()).with(driverSettings), Node.Mode.DEV, List.of());
     ChaosCluster cluster = null;
     try {
       RollcallConfig base = driver.context().config();
-      Path logs = Files.createTempDirectory("rollcall-chaos-");
+      Path logs = report == null ? Files.createTempDirectory("rollcall-chaos-")
+          : Files.createDirectories(report.toAbsolutePath().resolveSibling(report.getFileName() + ".logs"));
       Map<Setting, String> shared = new EnumMap<>(settings);
       shared.put(Setting.PG_URL, base.pgUrl().orElseThrow());
       shared.put(Setting.REDIS_URL, base.redisUrl().orElseThrow());
@@ -502,10 +522,12 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
   public void close() {
     scraper.shutdownNow();
     player.shutdownNow();
-    for (ChildProcess n : nodes) {
-      n.kill();
+    killChildren();
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopChildren);
+    } catch (IllegalStateException e) {
+      // the JVM is already stopping: the hook runs (or ran) anyway
     }
-    sim.kill();
     driver.close();
   }
 
@@ -554,8 +576,9 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
 
     /** This JVM's java and class path, so that a test run and the packaged jar start the same code. */
     synchronized void start() {
-      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          CHILD_HEAP, "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), CHILD_HEAP));
+      command.addAll(OPENS);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
       command.addAll(args);
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -2,19 +2,13 @@ package dev.rollcall.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollcall.core.config.Setting;
-import dev.rollcall.core.testing.TestServers;
-import dev.rollcall.gatewaysim.FaultPlan;
-import dev.rollcall.gatewaysim.FaultProfile;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,21 +22,31 @@ import org.junit.jupiter.api.io.TempDir;
 class ChaosClusterTest {
 
   @Test
+  void aNodeProcessGetsWhatTheJarsManifestOpens() throws Exception {
+    String pom = java.nio.file.Files.readString(Path.of("pom.xml"));
+    java.util.regex.Matcher opens = java.util.regex.Pattern.compile("<Add-Opens>([^<]*)</Add-Opens>").matcher(pom);
+    java.util.regex.Matcher exports = java.util.regex.Pattern.compile("<Add-Exports>([^<]*)</Add-Exports>").matcher(pom);
+    assertThat(opens.find()).isTrue();
+    assertThat(exports.find()).isTrue();
+    for (String pkg : opens.group(1).trim().split("\\s+")) {
+      assertThat(ChaosCluster.OPENS).contains("--add-opens=" + pkg + "=ALL-UNNAMED");
+    }
+    for (String pkg : exports.group(1).trim().split("\\s+")) {
+      assertThat(ChaosCluster.OPENS).contains("--add-exports=" + pkg + "=ALL-UNNAMED");
+    }
+  }
+
+  @Test
   @org.junit.jupiter.api.Timeout(value = 240, unit = java.util.concurrent.TimeUnit.SECONDS)
   void threeNodesWithOneKilledAndRestartedConvergeWithEveryInvariantHeld(@TempDir Path dir) throws Exception {
-    TestServers servers = TestServers.get();
-    Map<FaultProfile, Double> faults = FaultPlan.parseShares(Arrays.stream(FaultProfile.values())
-        .filter(p -> p != FaultProfile.HEALTHY)
-        .map(p -> p.wireName() + "=" + (p == FaultProfile.GATEWAY_OUTAGE ? "0.25" : "0.05"))
-        .collect(Collectors.joining(",")));
     Duration runFor = Duration.ofSeconds(40);
     ClusterPlan cluster = new ClusterPlan(3, new ClusterPlan.NodeLoss(2, Duration.ofSeconds(12)), Duration.ofSeconds(26), null)
         .check(runFor);
     StringWriter text = new StringWriter();
-    ChaosRun run = new ChaosRun(new ChaosRun.Options(300, 4, faults, runFor, 5, dir.resolve("report.json"), Map.of(), cluster),
+    ChaosRun run = new ChaosRun(new ChaosRun.Options(300, 4, ChaosTest.everyFault(), runFor, 5, dir.resolve("report.json"), Map.of(), cluster),
         new PrintWriter(text, true));
 
-    JsonObject report = run.run(Map.of(Setting.PG_URL.env(), servers.pgUrl(), Setting.REDIS_URL.env(), servers.redisUrl()));
+    JsonObject report = run.run(ChaosTest.sharedServers());
     int exit = run.finish(report);
 
     String summary = text.toString();

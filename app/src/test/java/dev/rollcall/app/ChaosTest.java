@@ -25,20 +25,29 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ChaosTest {
 
-  @Test
-  @org.junit.jupiter.api.Timeout(value = 150, unit = java.util.concurrent.TimeUnit.SECONDS)
-  void everyAgentConvergesAndEveryInvariantHoldsWithEveryFaultPresent(@TempDir Path dir) throws Exception {
-    TestServers servers = TestServers.get();
-    Map<FaultProfile, Double> faults = FaultPlan.parseShares(Arrays.stream(FaultProfile.values())
+  /** Every fault profile: 5 % of the agents in each agent profile, a quarter of the gateways dark (the command's default). */
+  static Map<FaultProfile, Double> everyFault() {
+    return FaultPlan.parseShares(Arrays.stream(FaultProfile.values())
         .filter(p -> p != FaultProfile.HEALTHY)
         .map(p -> p.wireName() + "=" + (p == FaultProfile.GATEWAY_OUTAGE ? "0.25" : "0.05"))
         .collect(Collectors.joining(",")));
+  }
+
+  /** The variables a run loads its config from: the suite's shared servers. */
+  static Map<String, String> sharedServers() {
+    TestServers servers = TestServers.get();
+    return Map.of(Setting.PG_URL.env(), servers.pgUrl(), Setting.REDIS_URL.env(), servers.redisUrl());
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 150, unit = java.util.concurrent.TimeUnit.SECONDS)
+  void everyAgentConvergesAndEveryInvariantHoldsWithEveryFaultPresent(@TempDir Path dir) throws Exception {
     Path reportFile = dir.resolve("report.json");
     StringWriter text = new StringWriter();
-    ChaosRun run = new ChaosRun(new ChaosRun.Options(200, 4, faults, Duration.ofSeconds(40), 7, reportFile, Map.of()),
+    ChaosRun run = new ChaosRun(new ChaosRun.Options(200, 4, everyFault(), Duration.ofSeconds(40), 7, reportFile, Map.of()),
         new PrintWriter(text, true));
 
-    JsonObject report = run.run(Map.of(Setting.PG_URL.env(), servers.pgUrl(), Setting.REDIS_URL.env(), servers.redisUrl()));
+    JsonObject report = run.run(sharedServers());
     int exit = run.finish(report);
 
     String summary = text.toString();

@@ -493,6 +493,9 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
         return null;
       }
       JsonObject figures = NodeFigures.of(r.body());
+      // A largest-value figure decays in Micrometer's window: keep the incarnation's worst across scrapes.
+      JsonObject before = n.lastMetrics;
+      NodeFigures.LARGEST.keySet().forEach(k -> figures.put(k, Math.max(figures.getDouble(k, 0.0), before.getDouble(k, 0.0))));
       n.lastMetrics = figures;
       return figures;
     } catch (IOException | RuntimeException e) {

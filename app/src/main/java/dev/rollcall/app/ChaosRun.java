@@ -971,10 +971,11 @@ final class ChaosRun {
     for (Object o : cluster.getJsonArray("nodes")) {
       JsonObject n = (JsonObject) o;
       JsonObject t = n.getJsonObject("totals");
-      out.printf("  node %d %-38s %d process(es), heartbeats %.0f, transitions %.0f, reconcile ticks %.0f, outage graces %.0f%n",
+      out.printf("  node %d %-38s %d process(es), heartbeats %.0f, transitions %.0f, reconcile ticks %.0f, outage graces %.0f, "
+          + "worst event-loop lag %.0f ms%n",
           n.getInteger("node"), n.getString("verticles"), n.getJsonArray("incarnations").size(),
           t.getDouble("heartbeats_accepted", 0.0), t.getDouble("lifecycle_transitions", 0.0), t.getDouble("reconcile_ticks", 0.0),
-          t.getDouble("outage_graces", 0.0));
+          t.getDouble("outage_graces", 0.0), t.getDouble("eventloop_lag_max_ms", 0.0));
     }
     for (Object o : cluster.getJsonArray("events")) {
       JsonObject e = (JsonObject) o;

@@ -138,6 +138,8 @@ public final class Node implements AutoCloseable {
       } else {
         vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
       }
+      // The node's event-loop lag as a metric; the probes stop with Vert.x.
+      new SchedulingLag(vertx, 2 * Runtime.getRuntime().availableProcessors(), registry);
       Vertx forGauge = vertx;
       // A node that is not clustered is a cluster of one; a clustered node that lost its membership, of none.
       Gauge.builder("rollcall.cluster.members", () -> clusterMembers(forGauge))

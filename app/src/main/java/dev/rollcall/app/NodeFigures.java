@@ -21,6 +21,12 @@ final class NodeFigures {
     SUMMED.put("outage_graces", "rollcall_reconcile_outage_grace_total");
   }
 
+  /**
+   * Figure name → a sample whose largest value (over label sets) is kept: Micrometer's {@code _max} of
+   * the event-loop lag probe, the worst lag of its recent window (about 2 minutes).
+   */
+  static final Map<String, String> LARGEST = Map.of("eventloop_lag_max_ms", "rollcall_eventloop_lag_seconds_max");
+
   /** Outage graces are also kept per cause: {@code outage_graces_cluster_member_lost}. */
   private static final String GRACE = "rollcall_reconcile_outage_grace_total";
 
@@ -51,6 +57,11 @@ final class NodeFigures {
           figures.merge(figure, value, Double::sum);
         }
       });
+      LARGEST.forEach((figure, sample) -> {
+        if (sample.equals(name)) {
+          figures.merge(figure, value * 1000, Math::max);
+        }
+      });
       if (GRACE.equals(name) && brace >= 0) {
         String cause = label(line.substring(brace, line.indexOf('}', brace) + 1), "cause");
         if (cause != null) {
@@ -79,7 +90,8 @@ final class NodeFigures {
     Map<String, Double> total = new LinkedHashMap<>();
     for (Object o : incarnations) {
       JsonObject figures = ((JsonObject) o).getJsonObject("figures", new JsonObject());
-      figures.forEach(e -> total.merge(e.getKey(), ((Number) e.getValue()).doubleValue(), Double::sum));
+      figures.forEach(e -> total.merge(e.getKey(), ((Number) e.getValue()).doubleValue(),
+          LARGEST.containsKey(e.getKey()) ? Math::max : Double::sum));
     }
     JsonObject json = new JsonObject();
     total.forEach(json::put);

@@ -28,7 +28,20 @@ final class SchedulingLag implements AutoCloseable {
 
   /** @param eventLoops how many probes: one per event loop (each is created outside any context, so round-robin) */
   SchedulingLag(Vertx vertx, int eventLoops) {
+    this(vertx, eventLoops, null);
+  }
+
+  /**
+   * Also records every firing's lag in {@code rollcall.eventloop.lag} on {@code meters} (a node's own: an
+   * operator reads how late its event loops run, and chaos across nodes reads each node's).
+   */
+  SchedulingLag(Vertx vertx, int eventLoops, io.micrometer.core.instrument.MeterRegistry meters) {
     this.vertx = vertx;
+    io.micrometer.core.instrument.Timer timer = meters == null ? null
+        : io.micrometer.core.instrument.Timer.builder("rollcall.eventloop.lag")
+            .description("How much later than due a 100 ms probe on each event loop ran: the machine's and the node's own delay")
+            .serviceLevelObjectives(Duration.ofMillis(5), Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofMillis(500))
+            .register(meters);
     for (int i = 0; i < eventLoops; i++) {
       long[] last = {System.nanoTime()};
       timers.add(vertx.setPeriodic(PERIOD.toMillis(), id -> {
@@ -37,6 +50,9 @@ final class SchedulingLag implements AutoCloseable {
         last[0] = now;
         histogram.incrementAndGet((int) Math.min(MAX_MS, lateMs));
         maxMs.accumulateAndGet(lateMs, Math::max);
+        if (timer != null) {
+          timer.record(Duration.ofMillis(lateMs));
+        }
       }));
     }
   }

@@ -18,6 +18,7 @@ class NodeFiguresTest {
       rollcall_reconcile_tick_seconds_sum{node="vm-1"} 1.5
       rollcall_reconcile_outage_grace_total{cause="cluster_member_lost",node="vm-1"} 1.0
       rollcall_reconcile_outage_grace_total{cause="store_unavailable",node="vm-1"} 2.0
+      rollcall_eventloop_lag_seconds_max{node="vm-1"} 0.25
       rollcall_heartbeat_accepted_totalx 99.0
       """;
 
@@ -30,6 +31,7 @@ class NodeFiguresTest {
     assertThat(f.getDouble("outage_graces")).isEqualTo(3.0);
     assertThat(f.getDouble("outage_graces_cluster_member_lost")).isEqualTo(1.0);
     assertThat(f.getDouble("outage_graces_store_unavailable")).isEqualTo(2.0);
+    assertThat(f.getDouble("eventloop_lag_max_ms")).isEqualTo(250.0);
   }
 
   @Test
@@ -40,5 +42,6 @@ class NodeFiguresTest {
         .add(new JsonObject().put("figures", NodeFigures.of(SCRAPE)))
         .add(new JsonObject().put("figures", NodeFigures.of(SCRAPE))));
     assertThat(total.getDouble("heartbeats_accepted")).isEqualTo(2468.0);
+    assertThat(total.getDouble("eventloop_lag_max_ms")).as("the worst of the two, not their sum").isEqualTo(250.0);
   }
 }

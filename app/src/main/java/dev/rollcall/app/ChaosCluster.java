@@ -220,6 +220,7 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
     for (ChildProcess node : nodes) {
       awaitMembers(node, nodes.size(), READY_TIMEOUT);
     }
+    nodes.forEach(this::markJoined);
     event("cluster_started", 0, t0, new JsonObject().put("ms", Duration.between(t0, Instant.now()).toMillis()));
     scraper.scheduleWithFixedDelay(this::scrapeAll, 0, SCRAPE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -335,6 +336,7 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
     node.start();
     node.awaitReady(http);
     awaitMembers(node, nodes.size(), READY_TIMEOUT);
+    markJoined(node);
     out.printf("chaos: node %d is back%n", node.index);
     out.flush();
     event("restarted", node.index, at, new JsonObject().put("ready_ms", Duration.between(at, Instant.now()).toMillis()));
@@ -358,6 +360,7 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
           awaitMembers(other, (int) nodes.stream().filter(ChildProcess::alive).count(), READY_TIMEOUT);
         }
       }
+      markJoined(node);
       detail.put("ready_ms", Duration.between(at, Instant.now()).toMillis());
       out.printf("chaos: rolling restart: node %d restarted in %d ms%n", node.index, detail.getLong("ready_ms"));
       out.flush();
@@ -473,6 +476,15 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
       }
       sleep(Duration.ofMillis(200));
     }
+  }
+
+  /**
+   * The figures as the process joined: a start (JIT, the Hazelcast join, several JVMs starting on the same
+   * cores) stalls event loops in a way the run proper does not, so the report also gives what came after.
+   */
+  private void markJoined(ChildProcess n) {
+    JsonObject figures = scrape(n);
+    n.joined(figures == null ? new JsonObject() : figures.copy());
   }
 
   private void scrapeAll() {
@@ -597,6 +609,10 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
       incarnations.add(current);
     }
 
+    synchronized void joined(JsonObject figures) {
+      current.put("figures_at_join", figures);
+    }
+
     synchronized boolean alive() {
       return process != null && process.isAlive();
     }
@@ -687,7 +703,8 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
         all.add(copy);
       }
       return new JsonObject().put("node", index).put("name", name).put("verticles", verticles).put("http_port", httpPort)
-          .put("running", alive()).put("incarnations", all).put("totals", NodeFigures.sum(all));
+          .put("running", alive()).put("incarnations", all).put("totals", NodeFigures.sum(all))
+          .put("totals_after_join", NodeFigures.sinceJoin(all));
     }
   }
 }

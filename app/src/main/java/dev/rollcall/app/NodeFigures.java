@@ -19,7 +19,12 @@ final class NodeFigures {
     SUMMED.put("lifecycle_transitions", "rollcall_lifecycle_transitions_total");
     SUMMED.put("reconcile_ticks", "rollcall_reconcile_tick_seconds_count");
     SUMMED.put("outage_graces", "rollcall_reconcile_outage_grace_total");
+    SUMMED.put("eventloop_probes", "rollcall_eventloop_lag_seconds_count");
   }
+
+  /** The lag probe's bucket at 100 ms: the probes that ran later than that are the count less this one. */
+  private static final String LAG_BUCKET = "rollcall_eventloop_lag_seconds_bucket";
+  private static final String LAG_LE = "0.1";
 
   /**
    * Figure name → a sample whose largest value (over label sets) is kept: Micrometer's {@code _max} of
@@ -62,6 +67,9 @@ final class NodeFigures {
           figures.merge(figure, value * 1000, Math::max);
         }
       });
+      if (LAG_BUCKET.equals(name) && brace >= 0 && LAG_LE.equals(label(line.substring(brace, line.indexOf('}', brace) + 1), "le"))) {
+        figures.merge("eventloop_probes_within_100ms", value, Double::sum);
+      }
       if (GRACE.equals(name) && brace >= 0) {
         String cause = label(line.substring(brace, line.indexOf('}', brace) + 1), "cause");
         if (cause != null) {
@@ -69,6 +77,9 @@ final class NodeFigures {
         }
       }
     }
+    // Probes more than 100 ms late: one such stall delays every deadline on that loop.
+    figures.put("eventloop_late_over_100ms", figures.get("eventloop_probes") - figures.getOrDefault("eventloop_probes_within_100ms", 0.0));
+    figures.remove("eventloop_probes_within_100ms");
     JsonObject json = new JsonObject();
     figures.forEach(json::put);
     return json;
@@ -83,6 +94,27 @@ final class NodeFigures {
     int from = at + marker.length();
     int to = labels.indexOf('"', from);
     return to < 0 ? null : labels.substring(from, to);
+  }
+
+  /**
+   * {@link #sum} of what each incarnation did after it joined ({@code figures} less {@code figures_at_join},
+   * counters only): the run proper, without the start.
+   */
+  static JsonObject sinceJoin(JsonArray incarnations) {
+    JsonArray after = new JsonArray();
+    for (Object o : incarnations) {
+      JsonObject i = (JsonObject) o;
+      JsonObject end = i.getJsonObject("figures", new JsonObject());
+      JsonObject join = i.getJsonObject("figures_at_join", new JsonObject());
+      JsonObject diff = new JsonObject();
+      end.forEach(e -> {
+        if (!LARGEST.containsKey(e.getKey())) {
+          diff.put(e.getKey(), ((Number) e.getValue()).doubleValue() - join.getDouble(e.getKey(), 0.0));
+        }
+      });
+      after.add(new JsonObject().put("figures", diff));
+    }
+    return sum(after);
   }
 
   /** The figures of every incarnation added up: what the node did over the whole run. */

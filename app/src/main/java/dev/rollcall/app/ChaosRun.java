@@ -679,6 +679,7 @@ final class ChaosRun {
       // A crash whose verdict falls due while the cluster absorbs a node loss waits for the outage grace
       // the loss started, as it should: those are bounded apart, with the node-loss slack added.
       List<Long> detectionNearLoss = new ArrayList<>();
+      Map<String, Long> detectedIn = new HashMap<>();
       Duration detectionLimit = config.leaseTtl().plus(config.suspicionWindow()).plusSeconds(1);
       List<JsonObject> crashedAgents = simByName.values().stream().filter(a -> a.getString("crashedAt") != null).toList();
       Map<String, Instant> detectedAt = new HashMap<>();
@@ -702,6 +703,9 @@ final class ChaosRun {
           boolean nearLoss = losses.stream().anyMatch(lost -> crashedAt.plus(detectionLimit).isAfter(lost)
               && crashedAt.isBefore(lost.plus(stack.nodeLossSlack())));
           (nearLoss ? detectionNearLoss : detection).add(Duration.between(crashedAt, detected).toMillis());
+          if (!nearLoss) {
+            detectedIn.put(a.getString("name"), Duration.between(crashedAt, detected).toMillis());
+          }
         } else if (crashedAt.plus(config.leaseTtl()).plus(config.suspicionWindow()).plusSeconds(5).isBefore(now)) {
           invariants.get("crash_detected").violate(a.getString("name"), "crashed at " + crashedAt + ", never judged offline");
         }
@@ -714,6 +718,11 @@ final class ChaosRun {
       plan.values().forEach(p -> faults.merge(p.wireName(), 1, Integer::sum));
 
       JsonArray explained = explain(invariants, rows, simByName);
+      // The slowest detections told in full like a violation: where the time went between crash and verdict.
+      Invariant slowest = new Invariant();
+      detectedIn.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
+          .forEach(e -> slowest.violate(e.getKey(), "detected " + e.getValue() + " ms after its crash"));
+      JsonArray slowestDetections = explain(Map.of("slowest_detection", slowest), rows, simByName);
       JsonObject convergenceMs = percentiles(convergence);
       JsonObject detectionMs = percentiles(detection);
       JsonObject detectionNearLossMs = percentiles(detectionNearLoss);
@@ -759,6 +768,7 @@ final class ChaosRun {
           .put("evidence", evidence(simByName))
           .put("cluster", nodes)
           .put("violations_explained", explained)
+          .put("slowest_detections", slowestDetections)
           .put("passed", allHold && wedged == 0 && converged == options.agents());
     }
 
@@ -809,6 +819,7 @@ final class ChaosRun {
                   + streak.getString("ended"));
             }
             simEvent(timeline, i.getString("unauthorizedSince"), instance + " 401 streak began, still going at the report");
+            simEvent(timeline, i.getString("lastOkAt"), instance + " last heartbeat accepted");
             simEvent(timeline, i.getString("stoppedAt"), instance + " stopped: " + i.getString("stopReason"));
           }
           simEvent(timeline, sim.getString("crashedAt"), "crashed (simulated)");

@@ -983,12 +983,13 @@ final class ChaosRun {
       JsonObject n = (JsonObject) o;
       JsonObject t = n.getJsonObject("totals");
       out.printf("  node %d %-38s %d process(es), heartbeats %.0f, transitions %.0f, reconcile ticks %.0f, outage graces %.0f, "
-          + "event-loop lag worst %.0f ms, %.0f of %.0f probes over 100 ms late (after joining: %.0f of %.0f)%n",
+          + "event-loop lag worst %.0f ms, %.0f of %.0f probes over 100 ms late (after joining: %.0f of %.0f), "
+          + "longest reconcile tick %.0f ms%n",
           n.getInteger("node"), n.getString("verticles"), n.getJsonArray("incarnations").size(),
           t.getDouble("heartbeats_accepted", 0.0), t.getDouble("lifecycle_transitions", 0.0), t.getDouble("reconcile_ticks", 0.0),
           t.getDouble("outage_graces", 0.0), t.getDouble("eventloop_lag_max_ms", 0.0), t.getDouble("eventloop_late_over_100ms", 0.0),
           t.getDouble("eventloop_probes", 0.0), n.getJsonObject("totals_after_join").getDouble("eventloop_late_over_100ms", 0.0),
-          n.getJsonObject("totals_after_join").getDouble("eventloop_probes", 0.0));
+          n.getJsonObject("totals_after_join").getDouble("eventloop_probes", 0.0), t.getDouble("reconcile_tick_max_ms", 0.0));
     }
     for (Object o : cluster.getJsonArray("events")) {
       JsonObject e = (JsonObject) o;

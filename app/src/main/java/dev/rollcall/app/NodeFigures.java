@@ -27,10 +27,12 @@ final class NodeFigures {
   private static final String LAG_LE = "0.1";
 
   /**
-   * Figure name → a sample whose largest value (over label sets) is kept: Micrometer's {@code _max} of
-   * the event-loop lag probe, the worst lag of its recent window (about 2 minutes).
+   * Figure name → a sample whose largest value (over label sets) is kept, in ms: Micrometer's {@code _max}
+   * of the event-loop lag probe and of the reconcile tick (the longest of its recent window). A tick runs the
+   * lapse scan and then drains the due queue, and the next tick waits for it: a long tick delays the scan.
    */
-  static final Map<String, String> LARGEST = Map.of("eventloop_lag_max_ms", "rollcall_eventloop_lag_seconds_max");
+  static final Map<String, String> LARGEST = Map.of("eventloop_lag_max_ms", "rollcall_eventloop_lag_seconds_max",
+      "reconcile_tick_max_ms", "rollcall_reconcile_tick_seconds_max");
 
   /** Outage graces are also kept per cause: {@code outage_graces_cluster_member_lost}. */
   private static final String GRACE = "rollcall_reconcile_outage_grace_total";

@@ -798,6 +798,10 @@ final class ChaosRun {
           .execute(io.vertx.sqlclient.Tuple.of(ids.toArray(java.util.UUID[]::new))))) {
         JsonObject detail = r.getJsonObject(6);
         String why = detail == null ? null : detail.getString("reason", detail.getString("why", detail.getString("error")));
+        if (detail != null && detail.getString("lapsedAt") != null) {
+          why = "last heard " + detail.getString("lastHeard") + ", lease lapsed " + detail.getString("lapsedAt") + ", marked "
+              + detail.getValue("markedAfterLapseMs") + " ms after the lapse";
+        }
         timelines.computeIfAbsent(r.getUUID(0).toString(), k -> new ArrayList<>()).add(new JsonObject()
             .put("at", r.getOffsetDateTime(1).toInstant().toString()).put("side", "control-plane").put("what", r.getString(2)
                 + (r.getString(4) == null ? "" : " " + r.getString(3) + " -> " + r.getString(4))

@@ -47,9 +47,12 @@ final class Simulator {
   Simulator(Vertx vertx, Settings settings) {
     this.vertx = vertx;
     this.settings = settings;
-    // Vert.x 5: pool sizes are PoolOptions, not client options.
+    // Vert.x 5: pool sizes are PoolOptions, not client options. Every simulated agent shares this pool, where
+    // a real agent has its own connection: at 64 connections, 1,000 heartbeats a second through a balancer
+    // (chaos --nodes) queued for up to 2 s in the pool, the control plane heard agents after they had
+    // crashed, and crash detection looked 2 s late (BENCHMARKS.md, issue 19). 256 keeps the queue short.
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000).setUserAgent("rollcall-gateway-sim"),
-        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(256));
   }
 
   // --- the gateway protocol (docs/gateway-protocol.md) ---------------------------------------------

@@ -217,7 +217,9 @@ final class ReconcilePass {
       return agents.recordEvent(agent, note.eventName(), detail.put("why", note.why())).map(true);
     }
     if (action instanceof Reconciliation.Suspect suspect) {
-      return transition(agent, LifecycleTrigger.LEASE_LAPSED, AgentChange.create().suspectSince(suspect.since()), detail);
+      return transition(agent, LifecycleTrigger.LEASE_LAPSED, AgentChange.create().suspectSince(suspect.since()),
+          detail.put("lastHeard", suspect.lastHeard().toString()).put("lapsedAt", suspect.lapsedAt().toString())
+              .put("markedAfterLapseMs", java.time.Duration.between(suspect.lapsedAt(), suspect.since()).toMillis()));
     }
     if (action instanceof Reconciliation.Renewed) {
       return transition(agent, LifecycleTrigger.LEASE_RENEWED, AgentChange.create().suspectSince(null), detail);

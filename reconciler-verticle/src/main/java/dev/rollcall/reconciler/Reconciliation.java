@@ -98,8 +98,11 @@ final class Reconciliation {
     }
   }
 
-  /** Mark the agent suspect since {@code since} ({@code LEASE_LAPSED}). */
-  record Suspect(Instant since) implements Action {
+  /**
+   * Mark the agent suspect since {@code since} ({@code LEASE_LAPSED}). The event says when the agent was
+   * last heard and when its lease lapsed: a mark long after the lapse is a reconciler that fell behind.
+   */
+  record Suspect(Instant since, Instant lastHeard, Instant lapsedAt) implements Action {
   }
 
   /** Clear the suspicion: the lease is live again ({@code LEASE_RENEWED}). */
@@ -253,7 +256,7 @@ final class Reconciliation {
     }
     Instant lapsedAt = seen.plus(p.leaseTtl());
     if (agent.suspectSince() == null) {
-      return new Decision(ReconcileOutcome.SUSPECTED, List.of(new Suspect(now)), p.verdictAt(lapsedAt, now));
+      return new Decision(ReconcileOutcome.SUSPECTED, List.of(new Suspect(now, seen, lapsedAt)), p.verdictAt(lapsedAt, now));
     }
     Instant verdictAt = p.verdictAt(lapsedAt, agent.suspectSince());
     if (now.isBefore(verdictAt)) {

@@ -162,7 +162,7 @@ class ReconciliationTest {
     AgentRecord agent = agent(status, LONG_AGO).registeredAt(LONG_AGO).build();
     Decision d = Reconciliation.decide(new Observation(agent, T0.minusSeconds(31), true, false, false, LONG_AGO), POLICY, T0);
     assertThat(d.outcome()).isEqualTo(ReconcileOutcome.SUSPECTED);
-    assertThat(d.actions()).containsExactly(new Reconciliation.Suspect(T0));
+    assertThat(d.actions()).containsExactly(new Reconciliation.Suspect(T0, T0.minusSeconds(31), T0.minusSeconds(1)));
     // Lapsed at T0 - 1 s, marked at T0: the window runs from the lapse, less at most one reconcile
     // interval (500 ms) off the time after the mark.
     assertThat(d.nextLook()).isEqualTo(T0.plusMillis(19_500));

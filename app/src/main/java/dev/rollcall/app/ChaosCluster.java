@@ -4,7 +4,6 @@ import dev.rollcall.core.config.Durations;
 import dev.rollcall.core.config.RollcallConfig;
 import dev.rollcall.core.config.Setting;
 import dev.rollcall.core.embedded.EmbeddedServers;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -86,11 +85,17 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
   /** When each node was lost (killed, or stopped for a rolling restart), in order. */
   private final List<Instant> losses = new java.util.concurrent.CopyOnWriteArrayList<>();
   private Future<?> playing;
+  /** The cluster-only timings every node got (the scenario's bounds use them). */
+  private final Duration claimVisibility;
+  private final Duration outageGrace;
   /** Kills the processes if this JVM stops first: a run stopped with Ctrl-C must not leave its nodes running. */
   private final Thread stopChildren = new Thread(this::killChildren, "chaos-stop-children");
 
-  private ChaosCluster(Node driver, ClusterPlan plan, PrintWriter out, Path logs, ChildProcess sim, ChaosBalancer balancer) {
+  private ChaosCluster(Node driver, ClusterPlan plan, PrintWriter out, Path logs, ChildProcess sim, ChaosBalancer balancer,
+                       Duration claimVisibility, Duration outageGrace) {
     this.driver = driver;
+    this.claimVisibility = claimVisibility;
+    this.outageGrace = outageGrace;
     this.plan = plan;
     this.out = out;
     this.logs = logs;
@@ -163,7 +168,8 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
       ChildProcess sim = new ChildProcess("sim", 0, "gateway-sim", Integer.parseInt(simSettings.get(Setting.HTTP_PORT)),
           List.of("serve", "--verticles", "gateway-sim", "--sim-seed", String.valueOf(seed)), env(simSettings),
           logs.resolve("sim.log"), "http://127.0.0.1:" + simPort);
-      cluster = new ChaosCluster(driver, plan, out, logs, sim, balancer);
+      cluster = new ChaosCluster(driver, plan, out, logs, sim, balancer, Durations.parse(shared.get(Setting.CLAIM_VISIBILITY)),
+          Durations.parse(shared.get(Setting.OUTAGE_GRACE)));
 
       String clusterName = "rollcall-chaos-" + UUID.randomUUID();
       for (int n = 1; n <= plan.nodes(); n++) {
@@ -228,16 +234,8 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
   @Override
   public RollcallConfig config() {
     // The config the nodes share, as far as the scenario reads it: timings and the admin token.
-    return driver.context().config().with(Map.of(Setting.CLAIM_VISIBILITY, Durations.format(claimVisibility()),
-        Setting.OUTAGE_GRACE, Durations.format(outageGrace())));
-  }
-
-  private Duration claimVisibility() {
-    return Durations.parse(nodes.get(0).env.get(Setting.CLAIM_VISIBILITY.env()));
-  }
-
-  private Duration outageGrace() {
-    return Durations.parse(nodes.get(0).env.get(Setting.OUTAGE_GRACE.env()));
+    return driver.context().config().with(Map.of(Setting.CLAIM_VISIBILITY, Durations.format(claimVisibility),
+        Setting.OUTAGE_GRACE, Durations.format(outageGrace)));
   }
 
   @Override
@@ -256,8 +254,8 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
   }
 
   @Override
-  public Vertx vertx() {
-    return driver.vertx();
+  public SchedulingLag lag() {
+    return driver.schedulingLag();
   }
 
   @Override
@@ -270,38 +268,33 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
     if (plan.kill() == null && plan.rollingRestartAt() == null) {
       return Duration.ZERO;
     }
-    return claimVisibility().plusSeconds(ClusterConfigs.MAX_NO_HEARTBEAT_SECONDS).plus(outageGrace());
+    return claimVisibility.plusSeconds(ClusterConfigs.MAX_NO_HEARTBEAT_SECONDS).plus(outageGrace);
   }
 
   @Override
   public void startNodeEvents() {
     Instant phase = Instant.now();
-    playing = player.submit(() -> {
-      List<Runnable> steps = new ArrayList<>();
-      List<Duration> at = new ArrayList<>();
-      if (plan.kill() != null) {
-        at.add(plan.kill().at());
-        steps.add(() -> kill(nodes.get(plan.kill().node() - 1)));
-      }
+    record Step(Duration at, Runnable run) {
+    }
+    List<Step> steps = new ArrayList<>();
+    if (plan.kill() != null) {
+      ChildProcess victim = nodes.get(plan.kill().node() - 1);
+      steps.add(new Step(plan.kill().at(), () -> kill(victim)));
       if (plan.restartAt() != null) {
-        at.add(plan.restartAt());
-        steps.add(() -> restart(nodes.get(plan.kill().node() - 1)));
+        steps.add(new Step(plan.restartAt(), () -> restart(victim)));
       }
-      if (plan.rollingRestartAt() != null) {
-        at.add(plan.rollingRestartAt());
-        steps.add(this::rollingRestart);
-      }
-      List<Integer> order = new ArrayList<>();
-      for (int i = 0; i < steps.size(); i++) {
-        order.add(i);
-      }
-      order.sort((a, b) -> at.get(a).compareTo(at.get(b)));
-      for (int i : order) {
-        long wait = Duration.between(Instant.now(), phase.plus(at.get(i))).toMillis();
+    }
+    if (plan.rollingRestartAt() != null) {
+      steps.add(new Step(plan.rollingRestartAt(), this::rollingRestart));
+    }
+    steps.sort(java.util.Comparator.comparing(Step::at));
+    playing = player.submit(() -> {
+      for (Step step : steps) {
+        long wait = Duration.between(Instant.now(), phase.plus(step.at())).toMillis();
         if (wait > 0) {
           TimeUnit.MILLISECONDS.sleep(wait);
         }
-        steps.get(i).run();
+        step.run().run();
       }
       return null;
     });
@@ -379,7 +372,8 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
     Map<ChildProcess, Double> gracesBefore = new HashMap<>();
     survivors.forEach(n -> gracesBefore.put(n, n.lastMetrics.getDouble("outage_graces_cluster_member_lost", 0.0)));
     Instant aliveBefore = lostAt.minus(driver.context().config().heartbeatInterval().multipliedBy(2));
-    List<String> cutOff = healthyHeartbeatingSince(aliveBefore, null);
+    // Heard lately before the loss: the agents it can cut off. (None when the simulator does not answer.)
+    java.util.Set<String> cutOff = healthyHeardSince(aliveBefore).orElse(java.util.Set.of());
     JsonObject membership = new JsonObject();
     JsonObject graces = new JsonObject();
     Long agentsBack = null;
@@ -398,7 +392,7 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
           }
         }
       }
-      if (agentsBack == null && healthyHeartbeatingSince(lostAt, cutOff).isEmpty()) {
+      if (agentsBack == null && healthyHeardSince(lostAt).map(heard -> heard.containsAll(cutOff)).orElse(false)) {
         agentsBack = Duration.between(lostAt, Instant.now()).toMillis();
       }
       sleep(Duration.ofMillis(250));
@@ -413,38 +407,31 @@ final class ChaosCluster implements ChaosRun.Stack, AutoCloseable {
   }
 
   /**
-   * Healthy agents (the profile that never goes silent by itself) whose registered, running instance
-   * last heartbeated before {@code since}: with {@code among} null, those that heartbeated after
-   * {@code since} instead (the ones a loss can cut off); otherwise those of {@code among} not heard since.
+   * The healthy agents (the profile that never goes silent by itself) whose registered, running instance
+   * had a heartbeat accepted after {@code since}, by the simulator's account; empty when it does not answer.
    */
-  private List<String> healthyHeartbeatingSince(Instant since, List<String> among) {
-    List<String> names = new ArrayList<>();
+  private Optional<java.util.Set<String>> healthyHeardSince(Instant since) {
     JsonObject state;
     try {
       state = operator.call("GET", sim.publicUrl + "/sim/state", null, 200);
     } catch (RuntimeException e) {
-      return among == null ? names : among;
+      return Optional.empty();
     }
-    java.util.Set<String> wanted = among == null ? null : new java.util.HashSet<>(among);
+    java.util.Set<String> names = new java.util.HashSet<>();
     for (Object o : state.getJsonArray("agents")) {
       JsonObject a = (JsonObject) o;
-      if (!"healthy".equals(a.getString("profile")) || (wanted != null && !wanted.contains(a.getString("name")))) {
+      if (!"healthy".equals(a.getString("profile"))) {
         continue;
       }
-      Instant last = null;
       for (Object io : a.getJsonArray("instances")) {
         JsonObject i = (JsonObject) io;
-        if (!i.getBoolean("stopped") && i.getBoolean("registered") && i.getString("lastOkAt") != null) {
-          Instant ok = Instant.parse(i.getString("lastOkAt"));
-          last = last == null || ok.isAfter(last) ? ok : last;
+        if (!i.getBoolean("stopped") && i.getBoolean("registered") && i.getString("lastOkAt") != null
+            && Instant.parse(i.getString("lastOkAt")).isAfter(since)) {
+          names.add(a.getString("name"));
         }
       }
-      boolean heardSince = last != null && last.isAfter(since);
-      if (among == null ? heardSince : !heardSince) {
-        names.add(a.getString("name"));
-      }
     }
-    return names;
+    return Optional.of(names);
   }
 
   /** Members node {@code n} sees, from its readiness check; -1 when it does not answer. */

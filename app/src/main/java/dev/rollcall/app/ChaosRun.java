@@ -69,8 +69,8 @@ final class ChaosRun {
 
   /**
    * What a scenario plays against: the control plane in this JVM, or {@link ChaosCluster}'s processes.
-   * The scenario only needs the operator API, the simulator, the database (for the report) and an event
-   * loop to measure the machine's scheduling lag on.
+   * The scenario only needs the operator API, the simulator, the database (for the report) and the
+   * machine's scheduling lag.
    */
   interface Stack {
     RollcallConfig config();
@@ -82,7 +82,11 @@ final class ChaosRun {
 
     io.vertx.sqlclient.Pool pool();
 
-    io.vertx.core.Vertx vertx();
+    /**
+     * The event-loop lag probes the run reads: the node's in one JVM; with separate processes, the driver's
+     * own loops (the machine delays the nodes' alike; each node's own is in the report's figures).
+     */
+    SchedulingLag lag();
 
     /** Starts playing the node events, timed from now (the end of fleet creation); nothing for one JVM. */
     default void startNodeEvents() {
@@ -141,8 +145,8 @@ final class ChaosRun {
     }
 
     @Override
-    public io.vertx.core.Vertx vertx() {
-      return node.vertx();
+    public SchedulingLag lag() {
+      return node.schedulingLag();
     }
   }
 
@@ -238,13 +242,11 @@ final class ChaosRun {
     /** When each dark gateway's outage ends (by the driver's clock): its agents can only converge after it. */
     private final Map<String, Instant> outageEnds = new java.util.concurrent.ConcurrentHashMap<>();
     /** The machine's delay of the event loops during this run: added to every time bound below. */
-    private final SchedulingLag lag;
+    private final SchedulingLag.Window lag;
 
     Scenario(Stack stack) {
       this.stack = stack;
-      // Vert.x's default event-loop pool: two per core. With separate processes these are the driver's own
-      // loops: the machine delays the nodes' loops alike.
-      this.lag = new SchedulingLag(stack.vertx(), 2 * Runtime.getRuntime().availableProcessors());
+      this.lag = stack.lag().window();
       this.config = stack.config();
       this.api = stack.api();
       this.simUrl = stack.simUrl();

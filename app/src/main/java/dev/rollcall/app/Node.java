@@ -59,9 +59,11 @@ public final class Node implements AutoCloseable {
   private final List<Listener> listeners;
   private final boolean generatedAdminToken;
   private final String httpDeployment;
+  private final SchedulingLag schedulingLag;
 
   private Node(Vertx vertx, EmbeddedServers embedded, NodeContext context, List<Listener> listeners,
-               boolean generatedAdminToken, String httpDeployment) {
+               boolean generatedAdminToken, String httpDeployment, SchedulingLag schedulingLag) {
+    this.schedulingLag = schedulingLag;
     this.generatedAdminToken = generatedAdminToken;
     this.httpDeployment = httpDeployment;
     this.vertx = vertx;
@@ -138,8 +140,8 @@ public final class Node implements AutoCloseable {
       } else {
         vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
       }
-      // The node's event-loop lag as a metric; the probes stop with Vert.x.
-      new SchedulingLag(vertx, 2 * Runtime.getRuntime().availableProcessors(), registry);
+      // The node's event-loop lag as a metric (Vert.x's default pool: two loops per core); the probes stop with Vert.x.
+      SchedulingLag schedulingLag = new SchedulingLag(vertx, 2 * Runtime.getRuntime().availableProcessors(), registry);
       Vertx forGauge = vertx;
       // A node that is not clustered is a cluster of one; a clustered node that lost its membership, of none.
       Gauge.builder("rollcall.cluster.members", () -> clusterMembers(forGauge))
@@ -168,7 +170,7 @@ public final class Node implements AutoCloseable {
           .addKeyValue("cluster_members", clusterMembers(vertx))
           .addKeyValue("modules", names)
           .log("Rollcall node started with {}", config.describe().encode());
-      return new Node(v, embedded, context, listeners, generatedAdminToken, httpDeployment);
+      return new Node(v, embedded, context, listeners, generatedAdminToken, httpDeployment, schedulingLag);
     } catch (RuntimeException e) {
       if (vertx != null) {
         closeQuietly(vertx);
@@ -178,6 +180,11 @@ public final class Node implements AutoCloseable {
       }
       throw e instanceof StartupException ? e : new StartupException(e.getMessage(), e);
     }
+  }
+
+  /** How late this node's event loops run (also {@code rollcall.eventloop.lag}). */
+  SchedulingLag schedulingLag() {
+    return schedulingLag;
   }
 
   public Vertx vertx() {
